@@ -1,0 +1,59 @@
+#include "passwordhasher.h"
+
+#include <mutex>
+
+#include <argon2.h>
+
+#include "../core/ids.h"
+
+namespace Outpost::Auth {
+
+namespace {
+constexpr quint32 kSaltBytes = 16; // RFC 9106 §3.1: 128-bit salt
+constexpr quint32 kHashBytes = 32;
+} // namespace
+
+Result<QString> PasswordHasher::hash(const QByteArray &password) const
+{
+    const QByteArray salt = Ids::randomBytes(kSaltBytes);
+    const size_t encodedLength = argon2_encodedlen(m_params.iterations, m_params.memoryKiB, m_params.parallelism,
+                                                   kSaltBytes, kHashBytes, Argon2_id);
+    QByteArray encoded(qsizetype(encodedLength), '\0');
+    const int rc = argon2id_hash_encoded(m_params.iterations, m_params.memoryKiB, m_params.parallelism,
+                                         password.constData(), size_t(password.size()), salt.constData(),
+                                         size_t(salt.size()), kHashBytes, encoded.data(), encodedLength);
+    if (rc != ARGON2_OK)
+        return makeError(ErrorCode::Internal,
+                         QStringLiteral("password hashing failed: %1").arg(QString::fromUtf8(argon2_error_message(rc))));
+    return QString::fromLatin1(encoded.constData()); // stops at the terminating NUL
+}
+
+bool PasswordHasher::verify(const QString &encoded, const QByteArray &password) const
+{
+    if (!encoded.startsWith(QStringLiteral("$argon2id$")))
+        return false;
+    const QByteArray enc = encoded.toLatin1();
+    return argon2id_verify(enc.constData(), password.constData(), size_t(password.size())) == ARGON2_OK;
+}
+
+bool PasswordHasher::needsRehash(const QString &encoded) const
+{
+    const QString expected = QStringLiteral("$argon2id$v=19$m=%1,t=%2,p=%3$")
+                                 .arg(m_params.memoryKiB)
+                                 .arg(m_params.iterations)
+                                 .arg(m_params.parallelism);
+    return !encoded.startsWith(expected);
+}
+
+const QString &PasswordHasher::decoyHash() const
+{
+    static std::once_flag once;
+    static QString decoy;
+    std::call_once(once, [this] {
+        auto h = hash(Ids::randomBytes(24).toBase64());
+        decoy = h ? *h : QString();
+    });
+    return decoy;
+}
+
+} // namespace Outpost::Auth

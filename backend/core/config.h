@@ -1,0 +1,73 @@
+#pragma once
+
+#include <QHostAddress>
+#include <QList>
+#include <QMap>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+#include "result.h"
+
+namespace Outpost {
+
+enum class Durability {
+    Full, // synchronous=FULL: an acknowledged write survives power loss (default)
+    Normal, // synchronous=NORMAL: survives a crash of the process, may lose the last commits on power loss
+};
+
+// Where an effective setting came from. Precedence, highest first: Flag > Environment > File > Default.
+enum class ConfigSource { Default, File, Environment, Flag };
+QString configSourceName(ConfigSource source);
+
+// The effective configuration of one run. Plain value type; copy freely.
+struct Config
+{
+    QString dataDir;
+    QHostAddress listenHost = QHostAddress::LocalHost;
+    quint16 listenPort = 8090;
+    int threads = 2;
+    Durability durability = Durability::Full;
+    bool allowInsecureRemote = false;
+    QString tlsCertFile;
+    QString tlsKeyFile;
+    QString configFile; // empty when none was read
+
+    struct Entry
+    {
+        QString key;
+        QString value;
+        ConfigSource source = ConfigSource::Default;
+        QString origin; // e.g. "--listen", "OUTPOST_LISTEN", "/etc/outpost.conf:3"
+    };
+    // Every key with its effective value and source, in a stable order, for `outpostd config` and
+    // the console's Settings page.
+    QList<Entry> entries;
+
+    bool tlsEnabled() const { return !tlsCertFile.isEmpty(); }
+    QString listenAddressText() const;
+    QString baseUrl() const; // e.g. "http://127.0.0.1:8090"
+};
+
+// Builds a Config from defaults, an optional config file, the environment and command-line flags.
+// `flags` maps a long option name without dashes ("listen") to its value ("" for a bare switch).
+// Errors are InvalidArgument with a one-line message that names the key, where the value came from
+// and what is wrong with it.
+class ConfigLoader
+{
+public:
+    static QStringList keys(); // every key the file format accepts, e.g. "listen"
+    static Result<Config> load(const QMap<QString, QString> &flags, const QProcessEnvironment &env);
+    static QString defaultDataDir(const QProcessEnvironment &env);
+};
+
+// Splits `--name value`, `--name=value` and bare switches from positional arguments. `switches` are
+// the option names that take no value. Unknown options are an error.
+struct ParsedArgs
+{
+    QMap<QString, QString> options;
+    QStringList positional;
+};
+Result<ParsedArgs> parseArgs(const QStringList &args, const QStringList &valueOptions, const QStringList &switches);
+
+} // namespace Outpost

@@ -1,0 +1,303 @@
+#include "connection.h"
+
+#include <QLoggingCategory>
+#include <QSslSocket>
+#include <QTimerEvent>
+
+#include <sys/socket.h>
+
+#include "response.h"
+
+Q_LOGGING_CATEGORY(lcGuard, "outpost.http.guard")
+
+namespace Outpost::Http {
+
+namespace {
+// Bounds what the wire socket buffers while a request is being handled: the rest waits in the
+// kernel, and TCP flow control slows the client down.
+constexpr qint64 kWireBufferBytes = 64 * 1024;
+} // namespace
+
+Connection::Connection(QTcpSocket *wire, const Limits &limits, std::atomic<int> *inflight, QObject *parent)
+    : QTcpSocket(parent)
+    , m_wire(wire)
+    , m_limits(limits)
+    , m_inflight(inflight)
+{
+    m_wire->setParent(this);
+    m_wire->setReadBufferSize(kWireBufferBytes);
+    setPeerAddress(m_wire->peerAddress());
+    setPeerPort(m_wire->peerPort());
+    setLocalAddress(m_wire->localAddress());
+    setLocalPort(m_wire->localPort());
+    setSocketState(QAbstractSocket::ConnectedState);
+    setOpenMode(QIODevice::ReadWrite);
+    connect(m_wire, &QTcpSocket::readyRead, this, &Connection::onWireReadyRead);
+    connect(m_wire, &QTcpSocket::bytesWritten, this, &Connection::onWireBytesWritten);
+    connect(m_wire, &QTcpSocket::disconnected, this, &Connection::onWireDisconnected);
+    arm(m_limits.headerTimeoutMs); // the first request (and a TLS handshake) must come promptly
+    if (m_wire->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &Connection::onWireReadyRead, Qt::QueuedConnection);
+}
+
+Connection::~Connection()
+{
+    if (m_state == State::Dispatched)
+        --*m_inflight;
+    // QAbstractSocket's destructor would abort() a socket it believes connected; we have no engine.
+    setSocketState(QAbstractSocket::UnconnectedState);
+    setOpenMode(QIODevice::NotOpen);
+}
+
+void Connection::arm(int ms)
+{
+    m_timer.start(ms, Qt::CoarseTimer, this);
+}
+
+qint64 Connection::bytesAvailable() const
+{
+    return QIODevice::bytesAvailable() + (m_deliver.size() - m_deliverPos);
+}
+
+qint64 Connection::readData(char *data, qint64 maxSize)
+{
+    const qint64 n = qMin<qint64>(maxSize, m_deliver.size() - m_deliverPos);
+    if (n > 0) {
+        memcpy(data, m_deliver.constData() + m_deliverPos, size_t(n));
+        m_deliverPos += n;
+        if (m_deliverPos == m_deliver.size()) {
+            m_deliver.clear();
+            m_deliverPos = 0;
+        }
+    }
+    return n;
+}
+
+qint64 Connection::readLineData(char *data, qint64 maxSize)
+{
+    return QIODevice::readLineData(data, maxSize);
+}
+
+qint64 Connection::writeData(const char *data, qint64 size)
+{
+    // Only reached if Qt writes on its own (it does not for our handlers); pass it through.
+    return m_wire->write(data, size);
+}
+
+void Connection::close()
+{
+    disconnectFromHost();
+}
+
+void Connection::disconnectFromHost()
+{
+    if (m_state == State::Closed)
+        return;
+    m_wire->disconnectFromHost();
+}
+
+void Connection::closeWhenIdle()
+{
+    m_closeWhenIdle = true;
+    if (m_state != State::Dispatched && m_state != State::Closing && m_state != State::Closed)
+        m_wire->disconnectFromHost();
+}
+
+void Connection::onWireReadyRead()
+{
+    switch (m_state) {
+    case State::Closing:
+        m_wire->skip(m_wire->bytesAvailable()); // lingering close: drain, do not answer
+        return;
+    case State::Dispatched:
+    case State::Closed:
+        return; // the next request waits (bounded by the wire's buffer and the kernel's)
+    default:
+        break;
+    }
+    const qint64 available = m_wire->bytesAvailable();
+    if (available <= 0)
+        return;
+    const qsizetype old = m_in.size();
+    m_in.resize(old + available);
+    const qint64 got = m_wire->read(m_in.data() + old, available);
+    m_in.resize(old + qMax<qint64>(got, 0));
+    if (m_state == State::Body || m_state == State::Chunked)
+        arm(m_limits.bodyTimeoutMs); // the body made progress
+    process();
+}
+
+void Connection::process()
+{
+    for (;;) {
+        switch (m_state) {
+        case State::Idle:
+        case State::Head: {
+            if (m_in.isEmpty())
+                return;
+            if (m_state == State::Idle) {
+                m_state = State::Head;
+                arm(m_limits.headerTimeoutMs);
+            }
+            FrameError error;
+            switch (parseRequestHead(m_in, m_limits, &m_head, &error)) {
+            case HeadResult::NeedMore:
+                return;
+            case HeadResult::Error:
+                reject(error.status, error.detail);
+                return;
+            case HeadResult::Complete:
+                break;
+            }
+            m_in.remove(0, m_head.skipped);
+            m_head.skipped = 0;
+            const bool hasBody = m_head.chunked || m_head.contentLength > 0;
+            // RFC 9110 §10.1.1: answer 100 only if the body has not started arriving already.
+            if (m_head.expectContinue && hasBody && m_in.size() == m_head.headLength)
+                m_wire->write("HTTP/1.1 100 Continue\r\n\r\n");
+            if (m_head.chunked) {
+                m_decoder.emplace(m_limits.maxBodyBytes);
+                m_body.clear();
+                m_state = State::Chunked;
+            } else {
+                m_state = State::Body;
+            }
+            if (hasBody)
+                arm(m_limits.bodyTimeoutMs);
+            continue;
+        }
+        case State::Body: {
+            const qint64 total = m_head.headLength + m_head.contentLength;
+            if (m_in.size() < total)
+                return;
+            QByteArray request = m_head.needsRebuild
+                ? rebuildHead(m_head, m_head.contentLength) + m_in.mid(m_head.headLength, m_head.contentLength)
+                : m_in.left(total);
+            m_in.remove(0, total);
+            dispatch(std::move(request));
+            return;
+        }
+        case State::Chunked: {
+            qsizetype consumed = 0;
+            FrameError error;
+            const auto result = m_decoder->feed(QByteArrayView(m_in).sliced(m_head.headLength), m_body, consumed, &error);
+            m_in.remove(m_head.headLength, consumed);
+            if (result == ChunkedDecoder::Result::Error) {
+                reject(error.status, error.detail);
+                return;
+            }
+            if (result == ChunkedDecoder::Result::NeedMore)
+                return;
+            QByteArray request = rebuildHead(m_head, m_body.size()) + m_body;
+            m_in.remove(0, m_head.headLength);
+            m_body.clear();
+            m_decoder.reset();
+            dispatch(std::move(request));
+            return;
+        }
+        case State::Dispatched:
+        case State::Closing:
+        case State::Closed:
+            return;
+        }
+    }
+}
+
+void Connection::dispatch(QByteArray request)
+{
+    m_state = State::Dispatched;
+    m_timer.stop();
+    ++*m_inflight;
+    m_deliver = std::move(request);
+    m_deliverPos = 0;
+    Q_EMIT readyRead(); // Qt's parser reads the request and calls Engine::handleRequest
+}
+
+void Connection::respond(const QByteArray &bytes, bool keepAlive)
+{
+    if (m_state != State::Dispatched)
+        return;
+    --*m_inflight;
+    m_wire->write(bytes);
+    if (!keepAlive || !m_head.keepAlive || m_closeWhenIdle) {
+        m_state = State::Closed;
+        m_wire->disconnectFromHost(); // after the response is flushed
+        return;
+    }
+    m_state = State::Idle;
+    arm(m_limits.keepAliveTimeoutMs);
+    if (!m_in.isEmpty() || m_wire->bytesAvailable() > 0) {
+        // Pipelined input: continue after Qt has left its readyRead handler.
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                process();
+                onWireReadyRead();
+            },
+            Qt::QueuedConnection);
+    }
+}
+
+void Connection::reject(int status, const QString &detail)
+{
+    qCDebug(lcGuard) << "rejected" << status << detail << "from" << m_wire->peerAddress();
+    Q_EMIT rejected(status);
+    m_wire->write(Response::problem(status, detail).serialize(false, false, httpDate()));
+    m_in.clear();
+    m_body.clear();
+    m_state = State::Closing;
+    arm(m_limits.lingerMs);
+    onWireBytesWritten();
+}
+
+void Connection::onWireBytesWritten()
+{
+    if (m_state != State::Closing || m_wire->bytesToWrite() > 0)
+        return;
+    // Lingering close: stop sending but keep reading for a moment, so that the client's unread
+    // request bytes do not make our kernel reset the connection before it reads the error.
+    if (qobject_cast<QSslSocket *>(m_wire))
+        m_wire->disconnectFromHost();
+    else
+        ::shutdown(int(m_wire->socketDescriptor()), SHUT_WR);
+}
+
+void Connection::onWireDisconnected()
+{
+    if (m_state == State::Closed && state() == QAbstractSocket::UnconnectedState)
+        return;
+    if (m_state == State::Dispatched)
+        --*m_inflight;
+    m_state = State::Closed;
+    m_timer.stop();
+    setSocketState(QAbstractSocket::UnconnectedState);
+    Q_EMIT disconnected(); // Qt HTTP Server deletes us (later) on this
+}
+
+void Connection::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timer.timerId())
+        return QTcpSocket::timerEvent(event);
+    m_timer.stop();
+    switch (m_state) {
+    case State::Idle:
+        m_wire->disconnectFromHost(); // silent since connecting, or keep-alive timeout
+        return;
+    case State::Head:
+        reject(408, QStringLiteral("The request head did not arrive within %1 ms.").arg(m_limits.headerTimeoutMs));
+        return;
+    case State::Body:
+    case State::Chunked:
+        reject(408, QStringLiteral("The request body made no progress for %1 ms.").arg(m_limits.bodyTimeoutMs));
+        return;
+    case State::Closing:
+        m_wire->abort();
+        onWireDisconnected();
+        return;
+    case State::Dispatched:
+    case State::Closed:
+        return;
+    }
+}
+
+} // namespace Outpost::Http

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <atomic>
+#include <optional>
+
+#include <QBasicTimer>
+#include <QTcpSocket>
+
+#include "limits.h"
+#include "requestframer.h"
+
+namespace Outpost::Http {
+
+// The guard in front of Qt HTTP Server's parser (Qt 6.4.2 has no limits, ignores its own header
+// parse failures and then runs the body as a second request; see docs/DESIGN.md).
+//
+// A Connection terminates the real socket (`wire`, plain or TLS), frames each request itself with
+// strict limits and timeouts, answers `Expect: 100-continue`, and rejects what it cannot parse with
+// a 4xx problem response. Only a complete, validated request is handed on: the Connection is
+// itself a QTcpSocket, and Qt's parser reads that one request from it. Requests are handed on one
+// at a time, so pipelined requests are answered in order even when a handler answers later from
+// a worker thread (QTBUG-105202 cannot happen).
+//
+// Thread: lives on its network thread; every method must be called there.
+class Connection final : public QTcpSocket
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Connection)
+
+public:
+    // Takes ownership of `wire`, which must be connected. `inflight` counts dispatched requests
+    // that have no response yet, across the server.
+    Connection(QTcpSocket *wire, const Limits &limits, std::atomic<int> *inflight, QObject *parent = nullptr);
+    ~Connection() override;
+
+    // The head of the request currently handed to Qt.
+    const RequestHead &head() const { return m_head; }
+    bool isDispatched() const { return m_state == State::Dispatched; }
+    QTcpSocket *wire() const { return m_wire; }
+
+    // Sends the complete response to the dispatched request, then reads the next one (or closes
+    // when the request or `keepAlive` said so).
+    void respond(const QByteArray &bytes, bool keepAlive);
+    // Server shutdown: close now if idle, else right after the current response.
+    void closeWhenIdle();
+
+    qint64 bytesAvailable() const override;
+    void close() override;
+    void disconnectFromHost() override;
+
+Q_SIGNALS:
+    // The guard refused a request with `status` before it reached a handler.
+    void rejected(int status);
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override;
+    qint64 readLineData(char *data, qint64 maxSize) override;
+    qint64 writeData(const char *data, qint64 size) override;
+    void timerEvent(QTimerEvent *event) override;
+
+private:
+    enum class State { Idle, Head, Body, Chunked, Dispatched, Closing, Closed };
+
+    void onWireReadyRead();
+    void onWireBytesWritten();
+    void onWireDisconnected();
+    void process();
+    void dispatch(QByteArray request);
+    void reject(int status, const QString &detail);
+    void arm(int ms);
+
+    QTcpSocket *m_wire;
+    Limits m_limits;
+    std::atomic<int> *m_inflight;
+    State m_state = State::Idle;
+    bool m_closeWhenIdle = false;
+    QByteArray m_in; // received, not yet handed on
+    QByteArray m_deliver; // handed on, not yet read by Qt's parser
+    qsizetype m_deliverPos = 0;
+    RequestHead m_head;
+    std::optional<ChunkedDecoder> m_decoder;
+    QByteArray m_body; // decoded chunked body
+    QBasicTimer m_timer;
+};
+
+} // namespace Outpost::Http

@@ -1,0 +1,118 @@
+#include "engine.h"
+
+#include <QHttpServerRequest>
+#include <QLoggingCategory>
+
+#include "../store/sqlite.h"
+#include "connection.h"
+#include "exchange.h"
+
+Q_LOGGING_CATEGORY(lcHttp, "outpost.http")
+
+namespace Outpost::Http {
+
+namespace {
+
+Method toMethod(QByteArrayView name)
+{
+    if (name == "GET")
+        return Method::Get;
+    if (name == "HEAD")
+        return Method::Head;
+    if (name == "POST")
+        return Method::Post;
+    if (name == "PUT")
+        return Method::Put;
+    if (name == "PATCH")
+        return Method::Patch;
+    if (name == "DELETE")
+        return Method::Delete;
+    return Method::Options; // the guard lets no other method through
+}
+
+QByteArrayView pathOf(QByteArrayView target)
+{
+    if (target.startsWith("http://") || target.startsWith("https://")) {
+        const qsizetype slash = target.indexOf('/', target.indexOf("//") + 2);
+        target = slash < 0 ? QByteArrayView("/") : target.sliced(slash);
+    }
+    const qsizetype q = target.indexOf('?');
+    return q < 0 ? target : target.first(q);
+}
+
+} // namespace
+
+void Exchange::finish(Connection &connection, Response response)
+{
+    const bool keepAlive = response.status < 500 || response.status == 503;
+    connection.respond(response.serialize(method == Method::Head, keepAlive, httpDate()), keepAlive);
+    if (observer && *observer)
+        (*observer)(route, method, response.status, timer.nsecsElapsed() / 1000);
+}
+
+Engine::Engine(const Router &router, const ResponseObserver &observer, std::unique_ptr<Store::Database> reader,
+               QObject *parent)
+    : QAbstractHttpServer(parent)
+    , m_router(router)
+    , m_observer(observer)
+    , m_reader(std::move(reader))
+{
+}
+
+Engine::~Engine() = default;
+
+bool Engine::handleRequest(const QHttpServerRequest &qtRequest, QTcpSocket *socket)
+{
+    auto *connection = qobject_cast<Connection *>(socket);
+    if (!connection)
+        return false;
+    const RequestHead &head = connection->head();
+    auto exchange = std::make_shared<Exchange>();
+    exchange->timer.start();
+    exchange->method = toMethod(head.method);
+    exchange->observer = &m_observer;
+
+    Request request;
+    request.method = exchange->method;
+    request.path = pathOf(head.target).toByteArray();
+    request.query = QUrlQuery(qtRequest.url());
+    request.headers = head.fields;
+    request.body = qtRequest.body();
+    request.peer = connection->wire()->peerAddress();
+    request.reader = m_reader.get();
+
+    Responder responder(connection, exchange);
+    Router::Match match = m_router.match(request.method, request.path);
+    exchange->route = match.pattern.isEmpty() ? QByteArray("(unmatched)") : match.pattern;
+    if (!match.handler) {
+        if (match.allow.isEmpty()) {
+            responder.send(Response::problem(404, QStringLiteral("The requested resource wasn't found.")));
+        } else if (request.method == Method::Options) {
+            responder.send(Response::empty(204).withHeader("Allow", match.allow));
+        } else {
+            responder.send(Response::problem(405, QStringLiteral("The method %1 is not allowed here.")
+                                                      .arg(QString::fromLatin1(methodName(request.method))))
+                               .withHeader("Allow", match.allow));
+        }
+        return true;
+    }
+    request.params = std::move(match.params);
+    // One wrapper for every route: nothing unexpected escapes into Qt's event loop.
+    try {
+        (*match.handler)(request, responder);
+    } catch (const std::exception &e) {
+        qCCritical(lcHttp) << "handler for" << match.pattern << "threw:" << e.what();
+        responder.send(Response::problem(500, QStringLiteral("Internal error.")));
+    } catch (...) {
+        qCCritical(lcHttp) << "handler for" << match.pattern << "threw";
+        responder.send(Response::problem(500, QStringLiteral("Internal error.")));
+    }
+    return true;
+}
+
+void Engine::missingHandler(const QHttpServerRequest &, QTcpSocket *)
+{
+    // Unreachable: handleRequest() answers every request itself.
+}
+
+} // namespace Outpost::Http

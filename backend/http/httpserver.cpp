@@ -1,0 +1,162 @@
+#include "httpserver.h"
+
+#include <QDeadlineTimer>
+#include <QThread>
+
+#include <cerrno>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../store/store.h"
+#include "connection.h"
+#include "engine.h"
+#include "listener.h"
+
+namespace Outpost::Http {
+
+struct HttpServer::Worker
+{
+    QThread thread;
+    QObject *context = nullptr; // lives in `thread`; parent of the engine
+    Engine *engine = nullptr;
+    Listener *listener = nullptr;
+};
+
+namespace {
+
+// SO_REUSEPORT would let us silently share a port with another process that also set it (a
+// second Outpost, say). A plain bind first tells us the port is really free.
+Status checkPortFree(const QHostAddress &host, quint16 port)
+{
+    if (port == 0)
+        return {};
+    const int fd = ::socket(host.protocol() == QAbstractSocket::IPv6Protocol ? AF_INET6 : AF_INET,
+                            SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return {};
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_storage address {};
+    socklen_t length = 0;
+    if (host.protocol() == QAbstractSocket::IPv6Protocol) {
+        auto *a = reinterpret_cast<sockaddr_in6 *>(&address);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        const Q_IPV6ADDR ip = host.toIPv6Address();
+        memcpy(&a->sin6_addr, &ip, sizeof ip);
+        length = sizeof(sockaddr_in6);
+    } else {
+        auto *a = reinterpret_cast<sockaddr_in *>(&address);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        a->sin_addr.s_addr = htonl(host.toIPv4Address());
+        length = sizeof(sockaddr_in);
+    }
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr *>(&address), length) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok && err == EADDRINUSE)
+        return makeError(ErrorCode::Unavailable,
+                         QStringLiteral("cannot listen on %1:%2: the address is already in use").arg(host.toString()).arg(port));
+    return {};
+}
+
+} // namespace
+
+HttpServer::HttpServer(const Router &router, ResponseObserver observer, Store::Store &store, Options options)
+    : m_router(router)
+    , m_observer(std::move(observer))
+    , m_store(store)
+    , m_options(std::move(options))
+{
+}
+
+HttpServer::~HttpServer()
+{
+    stop(0);
+}
+
+Status HttpServer::start()
+{
+    if (auto s = checkPortFree(m_options.host, m_options.port); !s)
+        return s;
+    std::vector<int> fds;
+    quint16 port = m_options.port;
+    for (int i = 0; i < m_options.threads; ++i) {
+        auto fd = openReusePortSocket(m_options.host, port);
+        if (!fd) {
+            for (int open : fds)
+                ::close(open);
+            return fd.error();
+        }
+        port = boundPort(*fd); // threads after the first join the port the first one got
+        fds.push_back(*fd);
+    }
+    m_port = port;
+
+    for (int i = 0; i < m_options.threads; ++i) {
+        auto reader = m_store.openReader();
+        if (!reader)
+            return reader.error();
+        auto worker = std::make_unique<Worker>();
+        worker->thread.setObjectName(QStringLiteral("outpost-net-%1").arg(i));
+        worker->thread.start();
+        worker->context = new QObject;
+        worker->context->moveToThread(&worker->thread);
+        Worker *w = worker.get();
+        const int fd = fds[size_t(i)];
+        auto *readerPtr = reader->release();
+        bool ok = false;
+        // Qt HTTP Server's bind() reparents the QTcpServer, so both must be created on the thread
+        // that will serve them.
+        QMetaObject::invokeMethod(
+            w->context,
+            [this, w, fd, readerPtr, &ok] {
+                w->engine = new Engine(m_router, m_observer, std::unique_ptr<Store::Database>(readerPtr), w->context);
+                w->listener = new Listener(m_options.limits, &m_inflight, m_options.tls);
+                QObject::connect(w->listener, &Listener::connectionRejected, w->engine, [this](int status) {
+                    if (m_rejected)
+                        m_rejected(status);
+                });
+                ok = w->listener->setSocketDescriptor(fd);
+                w->engine->bind(w->listener);
+            },
+            Qt::BlockingQueuedConnection);
+        m_workers.push_back(std::move(worker));
+        if (!ok) {
+            stop(0);
+            return makeError(ErrorCode::Unavailable, QStringLiteral("cannot adopt the listening socket"));
+        }
+    }
+    return {};
+}
+
+void HttpServer::stop(int drainMs)
+{
+    if (m_workers.empty())
+        return;
+    for (auto &w : m_workers)
+        QMetaObject::invokeMethod(w->context, [w = w.get()] { w->listener->close(); }, Qt::BlockingQueuedConnection);
+    QDeadlineTimer deadline(drainMs);
+    while (m_inflight.load() > 0 && !deadline.hasExpired())
+        QThread::msleep(5);
+    for (auto &w : m_workers) {
+        QMetaObject::invokeMethod(
+            w->context,
+            [w = w.get()] {
+                for (Connection *c : w->listener->findChildren<Connection *>(Qt::FindDirectChildrenOnly)) {
+                    c->wire()->flush(); // answers written since the drain are still in Qt's buffer
+                    c->closeWhenIdle();
+                }
+                delete w->context; // the engine, its listener and every connection
+                w->context = nullptr;
+            },
+            Qt::BlockingQueuedConnection);
+        w->thread.quit();
+        w->thread.wait();
+    }
+    m_workers.clear();
+}
+
+} // namespace Outpost::Http

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <atomic>
+#include <optional>
+
+#include <QHostAddress>
+#include <QSslConfiguration>
+#include <QTcpServer>
+
+#include "../core/result.h"
+#include "limits.h"
+
+namespace Outpost::Http {
+
+// Creates a listening TCP socket with SO_REUSEPORT (backlog 4096), so that each network thread can
+// accept on its own socket and the kernel spreads connections between them. Returns the fd.
+Result<int> openReusePortSocket(const QHostAddress &host, quint16 port);
+// The port an open socket is bound to.
+quint16 boundPort(int fd);
+
+// A QTcpServer around one such socket that wraps every accepted connection in a Connection guard
+// (and TLS, when configured) before Qt HTTP Server sees it. Resumes accepting after EMFILE.
+//
+// Thread: create on the network thread that will serve its connections.
+class Listener final : public QTcpServer
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Listener)
+
+public:
+    Listener(const Limits &limits, std::atomic<int> *inflight, std::optional<QSslConfiguration> tls,
+             QObject *parent = nullptr);
+
+Q_SIGNALS:
+    void connectionRejected(int status);
+
+protected:
+    void incomingConnection(qintptr descriptor) override;
+
+private:
+    Limits m_limits;
+    std::atomic<int> *m_inflight;
+    std::optional<QSslConfiguration> m_tls;
+};
+
+} // namespace Outpost::Http

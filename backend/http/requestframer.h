@@ -1,0 +1,68 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+#include <QString>
+
+#include "limits.h"
+
+namespace Outpost::Http {
+
+// The framing-relevant facts of one request head (RFC 9112), as our guard parsed them.
+struct RequestHead
+{
+    QByteArray method;
+    QByteArray target;
+    int minorVersion = 1; // HTTP/1.x
+    qsizetype skipped = 0; // empty lines before the request line (RFC 9112 §2.2), not part of the head
+    qsizetype headLength = 0; // request line + fields + the empty line, from after `skipped`
+    qint64 contentLength = 0;
+    bool chunked = false;
+    bool expectContinue = false;
+    bool keepAlive = true;
+    // Qt's parser would read this head differently (chunked, a Content-Length list, Upgrade): forward
+    // rebuildHead() instead of the bytes as sent.
+    bool needsRebuild = false;
+    QList<QPair<QByteArray, QByteArray>> fields; // in order, names as sent
+};
+
+struct FrameError
+{
+    int status = 400;
+    QString detail;
+};
+
+// Parses the request head at the start of `data` and checks it against `limits`, strictly: what
+// we forward to Qt's lenient parser must mean the same to both parsers (no smuggling).
+// Returns NeedMore while the head is incomplete and within limits.
+enum class HeadResult { NeedMore, Complete, Error };
+HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHead *head, FrameError *error);
+
+// Incremental decoder for `Transfer-Encoding: chunked` bodies (RFC 9112 §7.1). Chunk extensions
+// and trailer fields are read and dropped.
+class ChunkedDecoder
+{
+public:
+    enum class Result { NeedMore, Done, Error };
+    explicit ChunkedDecoder(qint64 maxBody)
+        : m_maxBody(maxBody)
+    {
+    }
+    // Decodes from `input` (the bytes after what earlier calls consumed), appending to `body`.
+    // Sets `consumed` to the bytes of `input` used.
+    Result feed(QByteArrayView input, QByteArray &body, qsizetype &consumed, FrameError *error);
+
+private:
+    enum class State { Size, Data, DataEnd, Trailer, Done };
+    State m_state = State::Size;
+    qint64 m_remaining = 0;
+    qint64 m_maxBody;
+    qsizetype m_trailerBytes = 0;
+};
+
+// Rebuilds a head for Qt's parser: the same request line and fields, minus `Transfer-Encoding` and
+// `Expect`, plus `Content-Length: bodyLength`.
+QByteArray rebuildHead(const RequestHead &head, qint64 bodyLength);
+
+} // namespace Outpost::Http

@@ -1,0 +1,139 @@
+#include "response.h"
+
+#include <QTimeZone>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocale>
+
+namespace Outpost::Http {
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+int statusFor(ErrorCode code)
+{
+    switch (code) {
+    case ErrorCode::InvalidArgument: return 400;
+    case ErrorCode::NotFound: return 404;
+    case ErrorCode::AlreadyExists: return 409;
+    case ErrorCode::Conflict: return 409;
+    case ErrorCode::Unauthenticated: return 401;
+    case ErrorCode::PermissionDenied: return 403;
+    case ErrorCode::Unavailable: return 503;
+    case ErrorCode::Internal: return 500;
+    }
+    return 500;
+}
+
+Response Response::json(const QJsonObject &object, int status)
+{
+    return Response {status, "application/json", QJsonDocument(object).toJson(QJsonDocument::Compact), {}};
+}
+
+Response Response::empty(int status)
+{
+    return Response {status, {}, {}, {}};
+}
+
+Response Response::problem(int status, const QString &detail, const QJsonObject &fields)
+{
+    const QString title = QString::fromLatin1(reasonPhrase(status));
+    QJsonObject body {{QStringLiteral("type"), QStringLiteral("about:blank")},
+                      {QStringLiteral("title"), title},
+                      {QStringLiteral("status"), status},
+                      {QStringLiteral("detail"), detail},
+                      {QStringLiteral("message"), detail},
+                      {QStringLiteral("data"), fields}};
+    if (!fields.isEmpty()) {
+        QJsonArray errors;
+        for (auto it = fields.begin(); it != fields.end(); ++it) {
+            QJsonObject e = it.value().toObject();
+            e.insert(QStringLiteral("field"), it.key());
+            errors.append(e);
+        }
+        body.insert(QStringLiteral("errors"), errors);
+    }
+    return Response {status, "application/problem+json", QJsonDocument(body).toJson(QJsonDocument::Compact), {}};
+}
+
+Response Response::fromError(const Error &error)
+{
+    Response r = problem(statusFor(error.code), error.message, error.details.value(QStringLiteral("fields")).toObject());
+    if (r.status == 401)
+        r.withHeader("WWW-Authenticate", "Bearer"); // RFC 6750 §3
+    return r;
+}
+
+Response &Response::withHeader(QByteArray name, QByteArray value)
+{
+    headers.append({std::move(name), std::move(value)});
+    return *this;
+}
+
+QByteArray Response::serialize(bool headRequest, bool keepAlive, QByteArrayView date) const
+{
+    QByteArray out;
+    out.reserve(160 + body.size() + headers.size() * 48);
+    out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\nDate: ";
+    out += date;
+    out += "\r\n";
+    if (!contentType.isEmpty())
+        out += "Content-Type: " + contentType + "\r\n";
+    for (const auto &[name, value] : headers)
+        out += name + ": " + value + "\r\n";
+    // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses.
+    if (status != 204 && status != 304)
+        out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    if (!keepAlive)
+        out += "Connection: close\r\n";
+    out += "\r\n";
+    if (!headRequest && status != 204 && status != 304)
+        out += body;
+    return out;
+}
+
+QByteArrayView httpDate()
+{
+    thread_local qint64 second = -1;
+    thread_local QByteArray text;
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    if (now != second) {
+        second = now;
+        text = QLocale::c()
+                   .toString(QDateTime::fromSecsSinceEpoch(now, Qt::UTC),
+                             QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'"))
+                   .toLatin1();
+    }
+    return text;
+}
+
+} // namespace Outpost::Http

@@ -1,0 +1,251 @@
+#include "cli.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QProcessEnvironment>
+#include <QTextStream>
+
+#include <cstdio>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../auth/jwt.h"
+#include "../auth/passwordhasher.h"
+#include "../auth/superusers.h"
+#include "../store/store.h"
+#include "server.h"
+#include "signalwatcher.h"
+
+namespace Outpost::Cli {
+
+namespace {
+
+QTextStream &out()
+{
+    static QTextStream stream(stdout);
+    return stream;
+}
+
+QString daemonUsage()
+{
+    return QStringLiteral("Usage: outpostd COMMAND [OPTIONS]\n"
+                          "\n"
+                          "Commands:\n"
+                          "  serve                     run the API server until SIGINT/SIGTERM\n"
+                          "  superuser create EMAIL    create a console superuser; the password is read from\n"
+                          "                            the terminal, from stdin, or from --password-file FILE\n"
+                          "  config                    print the effective configuration and where each value comes from\n"
+                          "  version                   print the version\n"
+                          "\n")
+        + serveOptionsHelp();
+}
+
+// Reads a password without echo from the terminal (twice), or one line from a pipe.
+Result<QByteArray> readPassword(const QMap<QString, QString> &options)
+{
+    if (options.contains(QStringLiteral("password-file"))) {
+        QFile file(options.value(QStringLiteral("password-file")));
+        if (!file.open(QIODevice::ReadOnly))
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("cannot read --password-file %1: %2").arg(file.fileName(), file.errorString()));
+        return file.readLine().trimmed();
+    }
+    if (!::isatty(STDIN_FILENO)) {
+        QFile in;
+        if (!in.open(stdin, QIODevice::ReadOnly))
+            return makeError(ErrorCode::InvalidArgument, QStringLiteral("cannot read the password from stdin"));
+        QByteArray line = in.readLine();
+        while (line.endsWith('\n') || line.endsWith('\r'))
+            line.chop(1);
+        return line;
+    }
+    auto prompt = [](const char *text) -> QByteArray {
+        std::fputs(text, stderr);
+        std::fflush(stderr);
+        termios saved {};
+        ::tcgetattr(STDIN_FILENO, &saved);
+        termios silent = saved;
+        silent.c_lflag &= ~tcflag_t(ECHO);
+        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent);
+        char buffer[1100] = {};
+        const bool ok = std::fgets(buffer, sizeof buffer, stdin) != nullptr;
+        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        std::fputs("\n", stderr);
+        QByteArray line = ok ? QByteArray(buffer) : QByteArray();
+        while (line.endsWith('\n') || line.endsWith('\r'))
+            line.chop(1);
+        return line;
+    };
+    const QByteArray first = prompt("Password: ");
+    const QByteArray second = prompt("Repeat password: ");
+    if (first != second)
+        return makeError(ErrorCode::InvalidArgument, QStringLiteral("the passwords do not match"));
+    return first;
+}
+
+int createSuperuser(const QStringList &args)
+{
+    auto parsed = parseArgs(args, configValueOptions() << QStringLiteral("password-file"), configSwitches());
+    if (!parsed) {
+        printError(QStringLiteral("outpostd superuser create"), parsed.error().message);
+        return Usage;
+    }
+    if (parsed->positional.size() != 1) {
+        printError(QStringLiteral("outpostd superuser create"), QStringLiteral("expected exactly one EMAIL argument"));
+        return Usage;
+    }
+    auto config = ConfigLoader::load(parsed->options, QProcessEnvironment::systemEnvironment());
+    if (!config) {
+        printError(QStringLiteral("outpostd"), config.error().message);
+        return Usage;
+    }
+    auto password = readPassword(parsed->options);
+    if (!password) {
+        printError(QStringLiteral("outpostd superuser create"), password.error().message);
+        return Usage;
+    }
+    auto store = Store::Store::open({config->dataDir, config->durability});
+    if (!store) {
+        printError(QStringLiteral("outpostd"), store.error().message);
+        return Failure;
+    }
+    auto key = Auth::loadOrCreateSigningKey(**store);
+    if (!key) {
+        printError(QStringLiteral("outpostd"), key.error().message);
+        return Failure;
+    }
+    SystemClock clock;
+    Auth::PasswordHasher hasher;
+    Auth::Jwt jwt(key->secret, key->keyId, clock);
+    Auth::Superusers superusers(**store, hasher, jwt, clock);
+    auto user = superusers.create(parsed->positional.first(), *password);
+    if (!user) {
+        QString message = user.error().message;
+        const QJsonObject fields = user.error().details.value(QStringLiteral("fields")).toObject();
+        for (auto it = fields.begin(); it != fields.end(); ++it)
+            message += QStringLiteral(" %1: %2").arg(it.key(), it.value().toObject().value(QStringLiteral("message")).toString());
+        printError(QStringLiteral("outpostd superuser create"), message);
+        return user.error().code == ErrorCode::InvalidArgument ? Usage : Failure;
+    }
+    out() << "Created superuser " << user->email << " (id " << user->id << ") in " << config->dataDir << Qt::endl;
+    return Ok;
+}
+
+int printConfig(const QStringList &args)
+{
+    auto config = loadConfig(args, QStringLiteral("outpostd config"));
+    if (!config)
+        return Usage;
+    for (const Config::Entry &e : config->entries) {
+        out() << e.key << " = " << e.value << "    # " << configSourceName(e.source);
+        if (!e.origin.isEmpty())
+            out() << " (" << e.origin << ')';
+        out() << Qt::endl;
+    }
+    return Ok;
+}
+
+} // namespace
+
+void printError(const QString &program, const QString &message)
+{
+    QTextStream err(stderr);
+    err << program << ": " << message << Qt::endl;
+}
+
+QStringList configValueOptions()
+{
+    return {QStringLiteral("config"),     QStringLiteral("data-dir"), QStringLiteral("listen"),
+            QStringLiteral("threads"),    QStringLiteral("durability"), QStringLiteral("tls-cert"),
+            QStringLiteral("tls-key")};
+}
+
+QStringList configSwitches()
+{
+    return {QStringLiteral("allow-insecure-remote")};
+}
+
+QString serveOptionsHelp()
+{
+    return QStringLiteral(
+        "Options (each also settable as OUTPOST_<NAME> in the environment or `name = value` in the config file;\n"
+        "flags win over the environment, which wins over the file):\n"
+        "  --config FILE             read settings from FILE (or OUTPOST_CONFIG)\n"
+        "  --data-dir DIR            where data.db and logs.db live (default: $XDG_DATA_HOME/outpost)\n"
+        "  --listen HOST:PORT        address of the HTTP API (default: 127.0.0.1:8090; port 0 picks a free one)\n"
+        "  --threads N               network threads (default: number of cores)\n"
+        "  --durability full|normal  full: every acknowledged write survives power loss (default)\n"
+        "  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate chain and key\n"
+        "  --allow-insecure-remote   allow plain HTTP on a non-loopback address\n");
+}
+
+Result<Config> loadConfig(const QStringList &args, const QString &program)
+{
+    auto parsed = parseArgs(args, configValueOptions(), configSwitches());
+    if (!parsed) {
+        printError(program, parsed.error().message);
+        return parsed.error();
+    }
+    if (!parsed->positional.isEmpty()) {
+        const QString message = QStringLiteral("unexpected argument \"%1\"").arg(parsed->positional.first());
+        printError(program, message);
+        return makeError(ErrorCode::InvalidArgument, message);
+    }
+    auto config = ConfigLoader::load(parsed->options, QProcessEnvironment::systemEnvironment());
+    if (!config)
+        printError(program, config.error().message);
+    return config;
+}
+
+int serveHeadless(const Config &config)
+{
+    Server server(config);
+    if (auto s = server.start(); !s) {
+        printError(QStringLiteral("outpost"), s.error().message);
+        return s.error().code == ErrorCode::InvalidArgument ? Usage : Failure;
+    }
+    SignalWatcher watcher;
+    QObject::connect(&watcher, &SignalWatcher::terminationRequested, qApp, [](int) { QCoreApplication::quit(); });
+    out() << "Outpost " << OUTPOST_VERSION << " serving\n"
+          << "  API:  " << server.baseUrl() << "  (" << config.threads << " network threads)\n"
+          << "  Data: " << config.dataDir << Qt::endl;
+    auto count = server.superusers().count();
+    if (count && *count == 0)
+        out() << "  No superuser yet: create one with `outpostd superuser create EMAIL`." << Qt::endl;
+    out() << "Stop with Ctrl-C or SIGTERM." << Qt::endl;
+    QCoreApplication::exec();
+    out() << "Stopping: finishing in-flight requests..." << Qt::endl;
+    server.stop();
+    out() << "Stopped cleanly." << Qt::endl;
+    return Ok;
+}
+
+int runDaemon(const QStringList &args)
+{
+    const QString command = args.value(0);
+    if (command.isEmpty() || command == u"help" || command == u"--help" || command == u"-h") {
+        out() << daemonUsage();
+        out().flush();
+        return command.isEmpty() ? Usage : Ok;
+    }
+    if (command == u"version" || command == u"--version") {
+        out() << "outpostd " << OUTPOST_VERSION << Qt::endl;
+        return Ok;
+    }
+    if (command == u"serve") {
+        auto config = loadConfig(args.mid(1), QStringLiteral("outpostd serve"));
+        return config ? serveHeadless(*config) : Usage;
+    }
+    if (command == u"config")
+        return printConfig(args.mid(1));
+    if (command == u"superuser") {
+        if (args.value(1) == u"create")
+            return createSuperuser(args.mid(2));
+        printError(QStringLiteral("outpostd superuser"), QStringLiteral("expected `create EMAIL`"));
+        return Usage;
+    }
+    printError(QStringLiteral("outpostd"), QStringLiteral("unknown command \"%1\" (try `outpostd help`)").arg(command));
+    return Usage;
+}
+
+} // namespace Outpost::Cli

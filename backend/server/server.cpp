@@ -1,0 +1,165 @@
+#include "server.h"
+
+#include <QFile>
+#include <QSslCertificate>
+#include <QSslKey>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "../auth/jwt.h"
+#include "../auth/passwordhasher.h"
+#include "../auth/superusers.h"
+#include "../http/authcontroller.h"
+#include "../http/healthcontroller.h"
+#include "../http/httpserver.h"
+#include "../http/router.h"
+#include "../store/store.h"
+
+namespace Outpost {
+
+namespace {
+
+Result<QSslConfiguration> loadTls(const Config &config)
+{
+    QFile certFile(config.tlsCertFile);
+    QFile keyFile(config.tlsKeyFile);
+    if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
+        return makeError(ErrorCode::InvalidArgument, QStringLiteral("config: tls_cert/tls_key: cannot read the files"));
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll(), QSsl::Pem);
+    const QByteArray keyPem = keyFile.readAll();
+    QSslKey key(keyPem, QSsl::Ec, QSsl::Pem);
+    if (key.isNull())
+        key = QSslKey(keyPem, QSsl::Rsa, QSsl::Pem);
+    if (chain.isEmpty())
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("config: tls_cert: \"%1\" holds no PEM certificate").arg(config.tlsCertFile));
+    if (key.isNull())
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("config: tls_key: \"%1\" holds no unencrypted PEM RSA or EC key").arg(config.tlsKeyFile));
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificateChain(chain);
+    tls.setPrivateKey(key);
+    tls.setProtocol(QSsl::TlsV1_2OrLater);
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone); // clients are authenticated by tokens and keys
+    return tls;
+}
+
+} // namespace
+
+Server::Server(Config config, const Clock *clock, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_ownClock(clock ? nullptr : std::make_unique<SystemClock>())
+    , m_clock(clock ? clock : m_ownClock.get())
+{
+    // Password hashing takes ~19 MiB and tens of ms each: bound how many run at once.
+    m_blockingPool.setMaxThreadCount(qMax(2, m_config.threads));
+    m_blockingPool.setObjectName(QStringLiteral("outpost-blocking"));
+}
+
+Server::~Server()
+{
+    stop(0);
+}
+
+Status Server::lockDataDir()
+{
+    const QByteArray path = QFile::encodeName(m_config.dataDir + QStringLiteral("/outpost.lock"));
+    m_lockFd = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m_lockFd < 0 || ::flock(m_lockFd, LOCK_EX | LOCK_NB) != 0) {
+        if (m_lockFd >= 0)
+            ::close(m_lockFd);
+        m_lockFd = -1;
+        return makeError(ErrorCode::Unavailable,
+                         QStringLiteral("%1 is in use by another running Outpost server").arg(m_config.dataDir));
+    }
+    return {};
+}
+
+Status Server::start()
+{
+    if (m_running)
+        return {};
+    m_startedMs = m_clock->nowMs();
+    std::optional<QSslConfiguration> tls;
+    if (m_config.tlsEnabled()) {
+        auto loaded = loadTls(m_config);
+        if (!loaded)
+            return loaded.error();
+        tls = *loaded;
+    }
+    auto store = Store::Store::open({m_config.dataDir, m_config.durability});
+    if (!store)
+        return store.error();
+    m_store = std::move(store).value();
+    if (auto s = lockDataDir(); !s)
+        return s;
+    auto key = Auth::loadOrCreateSigningKey(*m_store);
+    if (!key)
+        return key.error();
+    m_hasher = std::make_unique<Auth::PasswordHasher>();
+    m_jwt = std::make_unique<Auth::Jwt>(key->secret, key->keyId, *m_clock);
+    m_superusers = std::make_unique<Auth::Superusers>(*m_store, *m_hasher, *m_jwt, *m_clock);
+
+    m_router = std::make_unique<Http::Router>();
+    m_health = std::make_unique<Http::HealthController>(*m_clock, m_startedMs);
+    m_health->registerRoutes(*m_router);
+    m_auth = std::make_unique<Http::AuthController>(*m_superusers, &m_blockingPool);
+    m_auth->registerRoutes(*m_router);
+
+    Http::HttpServer::Options options;
+    options.host = m_config.listenHost;
+    options.port = m_config.listenPort;
+    options.threads = m_config.threads;
+    options.tls = tls;
+    auto observer = [this](const QByteArray &, Http::Method, int status, qint64) { m_stats.record(status); };
+    m_http = std::make_unique<Http::HttpServer>(*m_router, observer, *m_store, options);
+    m_http->setRejectionObserver([this](int status) { m_stats.recordRejected(status); });
+    if (auto s = m_http->start(); !s) {
+        m_http.reset();
+        return s;
+    }
+    m_running = true;
+    return {};
+}
+
+void Server::stop(int drainMs)
+{
+    if (m_http)
+        m_http->stop(drainMs);
+    m_http.reset();
+    m_blockingPool.waitForDone(); // password checks still running finish before the store closes
+    m_auth.reset();
+    m_health.reset();
+    m_router.reset();
+    m_superusers.reset();
+    m_jwt.reset();
+    m_hasher.reset();
+    m_store.reset(); // closes both files; WAL is checkpointed by the last connection
+    if (m_lockFd >= 0) {
+        ::close(m_lockFd);
+        m_lockFd = -1;
+    }
+    m_running = false;
+}
+
+quint16 Server::port() const
+{
+    return m_http ? m_http->port() : 0;
+}
+
+QString Server::baseUrl() const
+{
+    Config c = m_config;
+    c.listenPort = port();
+    return c.baseUrl();
+}
+
+qint64 Server::uptimeSeconds() const
+{
+    return m_running ? (m_clock->nowMs() - m_startedMs) / 1000 : 0;
+}
+
+} // namespace Outpost

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <memory>
+
+#include <QObject>
+#include <QThreadPool>
+
+#include "../core/clock.h"
+#include "../core/config.h"
+#include "../observe/requeststats.h"
+
+namespace Outpost::Store {
+class Store;
+}
+namespace Outpost::Auth {
+class PasswordHasher;
+class Jwt;
+class Superusers;
+} // namespace Outpost::Auth
+namespace Outpost::Http {
+class HttpServer;
+class Router;
+class HealthController;
+class AuthController;
+} // namespace Outpost::Http
+
+namespace Outpost {
+
+// The composition root: builds the store, the services and the HTTP front end from a Config, and
+// owns their lifecycle. Both executables and the tests create exactly one of these; the console
+// reads the services through the accessors (in-process, never through HTTP).
+//
+// Thread: create, start() and stop() on the main thread. Accessors are safe from any thread once
+// start() has succeeded; the services they return document their own thread rules.
+class Server final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Server)
+
+public:
+    explicit Server(Config config, const Clock *clock = nullptr, QObject *parent = nullptr);
+    ~Server() override;
+
+    // Opens (and migrates) the data directory, locks it against a second server, and starts
+    // listening. Errors: Unavailable (directory locked or unusable, port taken), Internal.
+    Status start();
+    // Graceful: stop accepting, finish in-flight requests (up to `drainMs`), close the store.
+    void stop(int drainMs = 10'000);
+    bool isRunning() const { return m_running; }
+
+    const Config &config() const { return m_config; }
+    quint16 port() const;
+    QString baseUrl() const; // with the real port, e.g. "http://127.0.0.1:8090"
+    qint64 uptimeSeconds() const;
+
+    Store::Store &store() { return *m_store; }
+    Auth::Superusers &superusers() { return *m_superusers; }
+    const Observe::RequestStats &stats() const { return m_stats; }
+    QThreadPool *blockingPool() { return &m_blockingPool; }
+
+private:
+    Status lockDataDir();
+
+    Config m_config;
+    std::unique_ptr<Clock> m_ownClock;
+    const Clock *m_clock;
+    qint64 m_startedMs = 0;
+    bool m_running = false;
+    int m_lockFd = -1;
+    Observe::RequestStats m_stats;
+    QThreadPool m_blockingPool;
+    std::unique_ptr<Store::Store> m_store;
+    std::unique_ptr<Auth::PasswordHasher> m_hasher;
+    std::unique_ptr<Auth::Jwt> m_jwt;
+    std::unique_ptr<Auth::Superusers> m_superusers;
+    std::unique_ptr<Http::Router> m_router;
+    std::unique_ptr<Http::HealthController> m_health;
+    std::unique_ptr<Http::AuthController> m_auth;
+    std::unique_ptr<Http::HttpServer> m_http;
+};
+
+} // namespace Outpost

@@ -1,0 +1,98 @@
+#include "migrations.h"
+
+#include <QDateTime>
+
+namespace Outpost::Store {
+
+namespace {
+
+constexpr Migration kData[] = {
+    {1, "settings and superusers",
+     "CREATE TABLE _settings (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;"
+     "CREATE TABLE _superusers ("
+     " id TEXT PRIMARY KEY,"
+     " email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+     " password_hash TEXT NOT NULL,"
+     " token_key TEXT NOT NULL,"
+     " created TEXT NOT NULL,"
+     " updated TEXT NOT NULL) STRICT;"},
+};
+
+constexpr Migration kLogs[] = {
+    {1, "audit log",
+     "CREATE TABLE audit_log ("
+     " id INTEGER PRIMARY KEY,"
+     " time TEXT NOT NULL,"
+     " actor TEXT NOT NULL,"
+     " action TEXT NOT NULL,"
+     " target TEXT NOT NULL,"
+     " address TEXT NOT NULL,"
+     " success INTEGER NOT NULL) STRICT;"
+     "CREATE INDEX audit_log_time ON audit_log(time);"},
+};
+
+} // namespace
+
+std::span<const Migration> dataMigrations()
+{
+    return kData;
+}
+
+std::span<const Migration> logsMigrations()
+{
+    return kLogs;
+}
+
+Result<int> schemaVersion(Database &db)
+{
+    if (auto s = db.exec("CREATE TABLE IF NOT EXISTS schema_version ("
+                         " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied TEXT NOT NULL)");
+        !s)
+        return s.error();
+    auto stmt = db.prepare("SELECT coalesce(max(version), 0) FROM schema_version");
+    if (!stmt)
+        return stmt.error();
+    auto row = stmt->step();
+    if (!row)
+        return row.error();
+    return int(stmt->int64(0));
+}
+
+Status migrate(Database &db, std::span<const Migration> migrations)
+{
+    auto current = schemaVersion(db);
+    if (!current)
+        return current.error();
+    const int newest = migrations.empty() ? 0 : migrations.back().version;
+    if (*current > newest)
+        return makeError(ErrorCode::Unavailable,
+                         QStringLiteral("%1 has schema version %2, newer than this Outpost knows (%3); "
+                                        "use a newer Outpost or restore a backup")
+                             .arg(db.path())
+                             .arg(*current)
+                             .arg(newest));
+    for (const Migration &m : migrations) {
+        if (m.version <= *current)
+            continue;
+        auto tx = Transaction::begin(db);
+        if (!tx)
+            return tx.error();
+        if (auto s = db.exec(m.sql); !s)
+            return makeError(ErrorCode::Internal, QStringLiteral("migration %1 (%2) failed: %3")
+                                                      .arg(m.version)
+                                                      .arg(QString::fromUtf8(m.description), s.error().message));
+        auto record = db.prepare("INSERT INTO schema_version(version, description, applied) VALUES (?, ?, ?)");
+        if (!record)
+            return record.error();
+        record->bind(1, m.version)
+            .bind(2, QString::fromUtf8(m.description))
+            .bind(3, QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
+        if (auto s = record->run(); !s)
+            return s;
+        if (auto s = tx->commit(); !s)
+            return s;
+    }
+    return {};
+}
+
+} // namespace Outpost::Store

@@ -1,0 +1,102 @@
+#pragma once
+
+#include <memory>
+
+#include <QByteArray>
+#include <QString>
+#include <QVariant>
+
+#include "../core/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace Outpost::Store {
+
+class Statement;
+
+// One SQLite connection (RAII). Not thread-safe: use a connection from one thread at a time
+// (SQLite is built in serialized mode on Debian, but our design never shares a connection).
+class Database
+{
+public:
+    enum class Mode { ReadWrite, ReadOnly };
+
+    ~Database();
+    Database(const Database &) = delete;
+    Database &operator=(const Database &) = delete;
+
+    // Opens (and for ReadWrite creates) the file and applies our connection settings:
+    // WAL, foreign_keys=ON, busy_timeout. Errors are Unavailable with SQLite's message.
+    static Result<std::unique_ptr<Database>> open(const QString &path, Mode mode);
+
+    Status exec(const char *sql);
+    Result<Statement> prepare(const char *sql);
+    // Prepared once per connection and kept: for statements on hot paths.
+    Statement *cached(const char *sql);
+
+    qint64 lastInsertRowId() const;
+    int changes() const;
+    QString path() const { return m_path; }
+    sqlite3 *handle() const { return m_db; }
+    Error lastError(const QString &context) const;
+
+private:
+    Database(sqlite3 *db, QString path);
+    sqlite3 *m_db;
+    QString m_path;
+    std::vector<std::pair<const char *, std::unique_ptr<Statement>>> m_cache;
+};
+
+// A prepared statement. Bind indexes start at 1, column indexes at 0, as in SQLite.
+class Statement
+{
+public:
+    Statement(Statement &&other) noexcept;
+    Statement &operator=(Statement &&other) noexcept;
+    ~Statement();
+
+    Statement &bind(int index, const QString &value);
+    Statement &bind(int index, const QByteArray &value); // as a BLOB
+    Statement &bind(int index, qint64 value);
+    Statement &bind(int index, int value) { return bind(index, qint64(value)); }
+    Statement &bind(int index, double value);
+    Statement &bindNull(int index);
+
+    // Advances: true when a row is available, false when done.
+    Result<bool> step();
+    // Runs to completion, for statements without result rows.
+    Status run();
+    void reset(); // also clears bindings
+
+    QString text(int column) const;
+    QByteArray blob(int column) const;
+    qint64 int64(int column) const;
+    double real(int column) const;
+    bool isNull(int column) const;
+
+private:
+    friend class Database;
+    Statement(sqlite3_stmt *stmt, Database *db);
+    sqlite3_stmt *m_stmt = nullptr;
+    Database *m_db = nullptr;
+};
+
+// BEGIN IMMEDIATE … COMMIT, rolled back on destruction unless committed.
+class Transaction
+{
+public:
+    static Result<Transaction> begin(Database &db);
+    Transaction(Transaction &&other) noexcept;
+    ~Transaction();
+    Status commit();
+
+private:
+    explicit Transaction(Database *db)
+        : m_db(db)
+    {
+    }
+    Database *m_db;
+};
+
+} // namespace Outpost::Store
