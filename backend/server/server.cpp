@@ -114,6 +114,7 @@ Status Server::start()
     options.port = m_config.listenPort;
     options.threads = m_config.threads;
     options.tls = tls;
+    options.limits = m_limits;
     auto observer = [this](const QByteArray &, Http::Method, int status, qint64) { m_stats.record(status); };
     m_http = std::make_unique<Http::HttpServer>(*m_router, observer, *m_store, options);
     m_http->setRejectionObserver([this](int status) { m_stats.recordRejected(status); });

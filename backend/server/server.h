@@ -7,6 +7,7 @@
 
 #include "../core/clock.h"
 #include "../core/config.h"
+#include "../http/limits.h"
 #include "../observe/requeststats.h"
 
 namespace Outpost::Store {
@@ -47,6 +48,8 @@ public:
     // Graceful: stop accepting, finish in-flight requests (up to `drainMs`), close the store.
     void stop(int drainMs = 10'000);
     bool isRunning() const { return m_running; }
+    // Request limits and timeouts of the guard; takes effect at the next start().
+    void setLimits(const Http::Limits &limits) { m_limits = limits; }
 
     const Config &config() const { return m_config; }
     quint16 port() const;
@@ -68,6 +71,7 @@ private:
     bool m_running = false;
     int m_lockFd = -1;
     Observe::RequestStats m_stats;
+    Http::Limits m_limits;
     QThreadPool m_blockingPool;
     std::unique_ptr<Store::Store> m_store;
     std::unique_ptr<Auth::PasswordHasher> m_hasher;
