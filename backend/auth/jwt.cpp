@@ -20,8 +20,8 @@ Error invalid(const QString &why)
 
 Result<QJsonObject> decodePart(QByteArrayView part)
 {
-    auto decoded = QByteArray::fromBase64Encoding(part.toByteArray(),
-                                                  QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    auto decoded = QByteArray::fromBase64Encoding(
+        part.toByteArray(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded)
         return invalid(QStringLiteral("not base64url"));
     QJsonParseError error;
@@ -87,9 +87,8 @@ Result<QJsonObject> Jwt::verify(QByteArrayView token,
     if (!suffix)
         return invalid(QStringLiteral("unknown account"));
 
-    auto signature = QByteArray::fromBase64Encoding(token.sliced(dot2 + 1).toByteArray(),
-                                                    QByteArray::Base64UrlEncoding
-                                                        | QByteArray::AbortOnBase64DecodingErrors);
+    auto signature = QByteArray::fromBase64Encoding(
+        token.sliced(dot2 + 1).toByteArray(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
     const QByteArray expected = mac(token.first(dot2), *suffix);
     if (!signature || signature.decoded.size() != expected.size()
         || CRYPTO_memcmp(signature.decoded.constData(), expected.constData(), size_t(expected.size())) != 0)

@@ -1,9 +1,8 @@
 #pragma once
 
-#include <functional>
-
 #include <QByteArray>
 #include <QJsonObject>
+#include <functional>
 
 #include "../core/clock.h"
 #include "../core/result.h"

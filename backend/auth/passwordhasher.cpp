@@ -23,8 +23,9 @@ Result<QString> PasswordHasher::hash(const QByteArray &password) const
                                          password.constData(), size_t(password.size()), salt.constData(),
                                          size_t(salt.size()), kHashBytes, encoded.data(), encodedLength);
     if (rc != ARGON2_OK)
-        return makeError(ErrorCode::Internal,
-                         QStringLiteral("password hashing failed: %1").arg(QString::fromUtf8(argon2_error_message(rc))));
+        return makeError(
+            ErrorCode::Internal,
+            QStringLiteral("password hashing failed: %1").arg(QString::fromUtf8(argon2_error_message(rc))));
     return QString::fromLatin1(encoded.constData()); // stops at the terminating NUL
 }
 

@@ -1,8 +1,8 @@
 #include "superusers.h"
 
-#include <QTimeZone>
 #include <QLoggingCategory>
 #include <QRegularExpression>
+#include <QTimeZone>
 
 #include "../core/ids.h"
 
@@ -24,8 +24,9 @@ Error fieldError(const QString &field, const QString &code, const QString &messa
 {
     return makeError(ErrorCode::InvalidArgument, QStringLiteral("Failed to create record."),
                      QJsonObject {{QStringLiteral("fields"),
-                                   QJsonObject {{field, QJsonObject {{QStringLiteral("code"), code},
-                                                                     {QStringLiteral("message"), message}}}}}});
+                                   QJsonObject {{field,
+                                                 QJsonObject {{QStringLiteral("code"), code},
+                                                              {QStringLiteral("message"), message}}}}}});
 }
 
 bool isValidEmail(const QString &email)
@@ -99,8 +100,7 @@ Superusers::Superusers(Store::Store &store, const PasswordHasher &hasher, const 
 
 QString Superusers::timestamp(qint64 ms)
 {
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))
-        + u'Z';
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")) + u'Z';
 }
 
 Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &password)
@@ -145,7 +145,8 @@ Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &p
 
 Result<Superuser> Superusers::findByEmail(Store::Database &db, const QString &email) const
 {
-    auto select = db.prepare("SELECT id, email, password_hash, token_key, created, updated FROM _superusers WHERE email = ?");
+    auto select
+        = db.prepare("SELECT id, email, password_hash, token_key, created, updated FROM _superusers WHERE email = ?");
     if (!select)
         return select.error();
     select->bind(1, email);
@@ -186,7 +187,8 @@ Result<Superuser> Superusers::fromToken(Store::Database &reader, QByteArrayView 
     if (token.size() > 7 && token.first(7).compare("Bearer ", Qt::CaseInsensitive) == 0)
         token = token.sliced(7).trimmed();
     if (token.isEmpty())
-        return makeError(ErrorCode::Unauthenticated, QStringLiteral("The request requires valid superuser authorization."));
+        return makeError(ErrorCode::Unauthenticated,
+                         QStringLiteral("The request requires valid superuser authorization."));
     std::optional<Superuser> user;
     auto claims = m_jwt.verify(token, [&](const QJsonObject &c) -> Result<QByteArray> {
         if (c.value(QStringLiteral("type")).toString() != u"auth"

@@ -1,9 +1,8 @@
 #pragma once
 
-#include <atomic>
-
 #include <QDateTime>
 #include <QTimeZone>
+#include <atomic>
 
 namespace Outpost {
 

@@ -1,10 +1,9 @@
 #pragma once
 
-#include <utility>
-#include <variant>
-
 #include <QJsonObject>
 #include <QString>
+#include <utility>
+#include <variant>
 
 namespace Outpost {
 
@@ -35,8 +34,7 @@ inline Error makeError(ErrorCode code, QString message, QJsonObject details = {}
 }
 
 // Either a value or an Error. Fallible backend calls return this; no exception crosses a layer.
-template<typename T>
-class [[nodiscard]] Result
+template <typename T> class [[nodiscard]] Result
 {
 public:
     Result(T value)
@@ -65,8 +63,7 @@ private:
     std::variant<T, Error> m_v;
 };
 
-template<>
-class [[nodiscard]] Result<void>
+template <> class [[nodiscard]] Result<void>
 {
 public:
     Result() = default;

@@ -3,10 +3,10 @@
 #include <QLoggingCategory>
 #include <QSslSocket>
 #include <QTimer>
-
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,10 +39,11 @@ socklen_t toSockaddr(const QHostAddress &host, quint16 port, sockaddr_storage *o
 
 Error socketError(const char *what, const QHostAddress &host, quint16 port)
 {
-    return makeError(ErrorCode::Unavailable, QStringLiteral("cannot listen on %1:%2: %3 failed: %4")
-                                                 .arg(host.toString())
-                                                 .arg(port)
-                                                 .arg(QString::fromLatin1(what), QString::fromLocal8Bit(strerror(errno))));
+    return makeError(ErrorCode::Unavailable,
+        QStringLiteral("cannot listen on %1:%2: %3 failed: %4")
+            .arg(host.toString())
+            .arg(port)
+            .arg(QString::fromLatin1(what), QString::fromLocal8Bit(strerror(errno))));
 }
 
 } // namespace
@@ -78,8 +79,8 @@ quint16 boundPort(int fd)
     return ntohs(reinterpret_cast<sockaddr_in *>(&address)->sin_port);
 }
 
-Listener::Listener(const Limits &limits, std::atomic<int> *inflight, std::optional<QSslConfiguration> tls,
-                   QObject *parent)
+Listener::Listener(
+    const Limits &limits, std::atomic<int> *inflight, std::optional<QSslConfiguration> tls, QObject *parent)
     : QTcpServer(parent)
     , m_limits(limits)
     , m_inflight(inflight)
@@ -112,6 +113,10 @@ void Listener::incomingConnection(qintptr descriptor)
     if (auto *tls = qobject_cast<QSslSocket *>(wire)) {
         // Handshake errors just close; the guard's header timeout bounds a stalled handshake.
         connect(tls, &QSslSocket::sslErrors, tls, [tls] { tls->abort(); });
+        connect(tls, &QSslSocket::errorOccurred, tls, [tls](QAbstractSocket::SocketError error) {
+            if (error == QAbstractSocket::SslHandshakeFailedError || error == QAbstractSocket::SslInternalError)
+                tls->abort(); // e.g. plain HTTP sent to the HTTPS port
+        });
         tls->startServerEncryption();
     }
     auto *connection = new Connection(wire, m_limits, m_inflight, this);

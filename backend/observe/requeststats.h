@@ -1,9 +1,8 @@
 #pragma once
 
+#include <QtGlobal>
 #include <array>
 #include <atomic>
-
-#include <QtGlobal>
 
 namespace Outpost::Observe {
 

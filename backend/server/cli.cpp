@@ -4,8 +4,8 @@
 #include <QFile>
 #include <QProcessEnvironment>
 #include <QTextStream>
-
 #include <cstdio>
+
 #include <termios.h>
 #include <unistd.h>
 
@@ -28,15 +28,16 @@ QTextStream &out()
 
 QString daemonUsage()
 {
-    return QStringLiteral("Usage: outpostd COMMAND [OPTIONS]\n"
-                          "\n"
-                          "Commands:\n"
-                          "  serve                     run the API server until SIGINT/SIGTERM\n"
-                          "  superuser create EMAIL    create a console superuser; the password is read from\n"
-                          "                            the terminal, from stdin, or from --password-file FILE\n"
-                          "  config                    print the effective configuration and where each value comes from\n"
-                          "  version                   print the version\n"
-                          "\n")
+    return QStringLiteral(
+               "Usage: outpostd COMMAND [OPTIONS]\n"
+               "\n"
+               "Commands:\n"
+               "  serve                     run the API server until SIGINT/SIGTERM\n"
+               "  superuser create EMAIL    create a console superuser; the password is read from\n"
+               "                            the terminal, from stdin, or from --password-file FILE\n"
+               "  config                    print the effective configuration and where each value comes from\n"
+               "  version                   print the version\n"
+               "\n")
         + serveOptionsHelp();
 }
 
@@ -46,8 +47,9 @@ Result<QByteArray> readPassword(const QMap<QString, QString> &options)
     if (options.contains(QStringLiteral("password-file"))) {
         QFile file(options.value(QStringLiteral("password-file")));
         if (!file.open(QIODevice::ReadOnly))
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("cannot read --password-file %1: %2").arg(file.fileName(), file.errorString()));
+            return makeError(
+                ErrorCode::InvalidArgument,
+                QStringLiteral("cannot read --password-file %1: %2").arg(file.fileName(), file.errorString()));
         return file.readLine().trimmed();
     }
     if (!::isatty(STDIN_FILENO)) {
@@ -123,7 +125,8 @@ int createSuperuser(const QStringList &args)
         QString message = user.error().message;
         const QJsonObject fields = user.error().details.value(QStringLiteral("fields")).toObject();
         for (auto it = fields.begin(); it != fields.end(); ++it)
-            message += QStringLiteral(" %1: %2").arg(it.key(), it.value().toObject().value(QStringLiteral("message")).toString());
+            message += QStringLiteral(" %1: %2").arg(it.key(),
+                                                     it.value().toObject().value(QStringLiteral("message")).toString());
         printError(QStringLiteral("outpostd superuser create"), message);
         return user.error().code == ErrorCode::InvalidArgument ? Usage : Failure;
     }
@@ -155,8 +158,8 @@ void printError(const QString &program, const QString &message)
 
 QStringList configValueOptions()
 {
-    return {QStringLiteral("config"),     QStringLiteral("data-dir"), QStringLiteral("listen"),
-            QStringLiteral("threads"),    QStringLiteral("durability"), QStringLiteral("tls-cert"),
+    return {QStringLiteral("config"),  QStringLiteral("data-dir"),   QStringLiteral("listen"),
+            QStringLiteral("threads"), QStringLiteral("durability"), QStringLiteral("tls-cert"),
             QStringLiteral("tls-key")};
 }
 

@@ -36,8 +36,9 @@ Result<QSslConfiguration> loadTls(const Config &config)
         return makeError(ErrorCode::InvalidArgument,
                          QStringLiteral("config: tls_cert: \"%1\" holds no PEM certificate").arg(config.tlsCertFile));
     if (key.isNull())
-        return makeError(ErrorCode::InvalidArgument,
-                         QStringLiteral("config: tls_key: \"%1\" holds no unencrypted PEM RSA or EC key").arg(config.tlsKeyFile));
+        return makeError(
+            ErrorCode::InvalidArgument,
+            QStringLiteral("config: tls_key: \"%1\" holds no unencrypted PEM RSA or EC key").arg(config.tlsKeyFile));
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
     tls.setLocalCertificateChain(chain);
     tls.setPrivateKey(key);

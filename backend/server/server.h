@@ -1,9 +1,8 @@
 #pragma once
 
-#include <memory>
-
 #include <QObject>
 #include <QThreadPool>
+#include <memory>
 
 #include "../core/clock.h"
 #include "../core/config.h"

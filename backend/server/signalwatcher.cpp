@@ -1,8 +1,8 @@
 #include "signalwatcher.h"
 
 #include <QSocketNotifier>
-
 #include <csignal>
+
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,7 +32,9 @@ SignalWatcher::SignalWatcher(QObject *parent)
         while (::read(g_pipe[0], &byte, 1) == 1)
             Q_EMIT terminationRequested(int(byte));
     });
-    struct sigaction action {};
+    struct sigaction action
+    {
+    };
     action.sa_handler = onSignal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;

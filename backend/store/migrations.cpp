@@ -78,9 +78,10 @@ Status migrate(Database &db, std::span<const Migration> migrations)
         if (!tx)
             return tx.error();
         if (auto s = db.exec(m.sql); !s)
-            return makeError(ErrorCode::Internal, QStringLiteral("migration %1 (%2) failed: %3")
-                                                      .arg(m.version)
-                                                      .arg(QString::fromUtf8(m.description), s.error().message));
+            return makeError(ErrorCode::Internal,
+                             QStringLiteral("migration %1 (%2) failed: %3")
+                                 .arg(m.version)
+                                 .arg(QString::fromUtf8(m.description), s.error().message));
         auto record = db.prepare("INSERT INTO schema_version(version, description, applied) VALUES (?, ?, ?)");
         if (!record)
             return record.error();

@@ -1,10 +1,9 @@
 #pragma once
 
-#include <memory>
-
 #include <QByteArray>
 #include <QString>
 #include <QVariant>
+#include <memory>
 
 #include "../core/result.h"
 

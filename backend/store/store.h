@@ -1,11 +1,10 @@
 #pragma once
 
+#include <QString>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
-
-#include <QString>
 
 #include "../core/config.h"
 #include "sqlite.h"
