@@ -87,11 +87,12 @@ Result<QJsonObject> Jwt::verify(QByteArrayView token,
     if (!suffix)
         return invalid(QStringLiteral("unknown account"));
 
-    auto signature = QByteArray::fromBase64Encoding(
-        token.sliced(dot2 + 1).toByteArray(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
-    const QByteArray expected = mac(token.first(dot2), *suffix);
-    if (!signature || signature.decoded.size() != expected.size()
-        || CRYPTO_memcmp(signature.decoded.constData(), expected.constData(), size_t(expected.size())) != 0)
+    // Compare the encoded text: decoding would ignore the unused low bits of the last base64
+    // character, so several spellings of one signature would verify.
+    const QByteArrayView signature = token.sliced(dot2 + 1);
+    const QByteArray expected = mac(token.first(dot2), *suffix).toBase64(kB64);
+    if (signature.size() != expected.size()
+        || CRYPTO_memcmp(signature.data(), expected.constData(), size_t(expected.size())) != 0)
         return invalid(QStringLiteral("bad signature"));
 
     const qint64 now = m_clock.nowSeconds();

@@ -1,7 +1,5 @@
 #include "passwordhasher.h"
 
-#include <mutex>
-
 #include <argon2.h>
 
 #include "../core/ids.h"
@@ -48,13 +46,11 @@ bool PasswordHasher::needsRehash(const QString &encoded) const
 
 const QString &PasswordHasher::decoyHash() const
 {
-    static std::once_flag once;
-    static QString decoy;
-    std::call_once(once, [this] {
+    std::call_once(m_decoyOnce, [this] {
         auto h = hash(Ids::randomBytes(24).toBase64());
-        decoy = h ? *h : QString();
+        m_decoy = h ? *h : QString();
     });
-    return decoy;
+    return m_decoy;
 }
 
 } // namespace Outpost::Auth

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <mutex>
+
 #include <QByteArray>
 #include <QString>
 
@@ -28,6 +30,8 @@ public:
         : m_params(params)
     {
     }
+    PasswordHasher(const PasswordHasher &) = delete;
+    PasswordHasher &operator=(const PasswordHasher &) = delete;
 
     Result<QString> hash(const QByteArray &password) const;
     // False for a wrong password and for a malformed hash alike.
@@ -40,6 +44,8 @@ public:
 
 private:
     Params m_params;
+    mutable std::once_flag m_decoyOnce;
+    mutable QString m_decoy;
 };
 
 } // namespace Outpost::Auth

@@ -20,13 +20,15 @@ Superuser readRow(const Store::Statement &s)
     return Superuser {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
 }
 
-Error fieldError(const QString &field, const QString &code, const QString &message)
+QJsonObject fieldProblem(const QString &code, const QString &message)
+{
+    return QJsonObject {{QStringLiteral("code"), code}, {QStringLiteral("message"), message}};
+}
+
+Error fieldErrors(const QJsonObject &fields)
 {
     return makeError(ErrorCode::InvalidArgument, QStringLiteral("Failed to create record."),
-                     QJsonObject {{QStringLiteral("fields"),
-                                   QJsonObject {{field,
-                                                 QJsonObject {{QStringLiteral("code"), code},
-                                                              {QStringLiteral("message"), message}}}}}});
+                     QJsonObject {{QStringLiteral("fields"), fields}});
 }
 
 bool isValidEmail(const QString &email)
@@ -106,15 +108,21 @@ QString Superusers::timestamp(qint64 ms)
 Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &password)
 {
     const QString email = emailIn.trimmed();
+    QJsonObject fields; // every failing field at once, as PocketBase reports them
     if (!isValidEmail(email))
-        return fieldError(QStringLiteral("email"), QStringLiteral("validation_is_email"),
-                          QStringLiteral("Must be a valid email address."));
-    if (QString::fromUtf8(password).size() < kMinPasswordLength)
-        return fieldError(QStringLiteral("password"), QStringLiteral("validation_min_text_constraint"),
-                          QStringLiteral("Must be at least %1 characters.").arg(kMinPasswordLength));
-    if (password.size() > kMaxPasswordBytes)
-        return fieldError(QStringLiteral("password"), QStringLiteral("validation_max_text_constraint"),
-                          QStringLiteral("Must be at most %1 bytes.").arg(kMaxPasswordBytes));
+        fields.insert(QStringLiteral("email"), fieldProblem(QStringLiteral("validation_is_email"),
+                                                            QStringLiteral("Must be a valid email address.")));
+    // Characters are code points (PocketBase counts runes), not UTF-16 units.
+    if (QString::fromUtf8(password).toUcs4().size() < kMinPasswordLength)
+        fields.insert(QStringLiteral("password"),
+                      fieldProblem(QStringLiteral("validation_min_text_constraint"),
+                                   QStringLiteral("Must be at least %1 characters.").arg(kMinPasswordLength)));
+    else if (password.size() > kMaxPasswordBytes)
+        fields.insert(QStringLiteral("password"),
+                      fieldProblem(QStringLiteral("validation_max_text_constraint"),
+                                   QStringLiteral("Must be at most %1 bytes.").arg(kMaxPasswordBytes)));
+    if (!fields.isEmpty())
+        return fieldErrors(fields);
     auto hash = m_hasher.hash(password);
     if (!hash)
         return hash.error();
@@ -135,8 +143,9 @@ Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &p
     });
     if (!s) {
         if (s.error().code == ErrorCode::Conflict)
-            return fieldError(QStringLiteral("email"), QStringLiteral("validation_not_unique"),
-                              QStringLiteral("The email is already in use."));
+            return fieldErrors(QJsonObject {{QStringLiteral("email"),
+                                             fieldProblem(QStringLiteral("validation_not_unique"),
+                                                          QStringLiteral("The email is already in use."))}});
         return s.error();
     }
     audit(user.email, QStringLiteral("superuser.create"), QStringLiteral("local"), true);

@@ -47,12 +47,12 @@ public:
     Superusers(Store::Store &store, const PasswordHasher &hasher, const Jwt &jwt, const Clock &clock,
                qint64 tokenTtlSeconds = 3600);
 
-    // InvalidArgument with per-field details for a bad email or password; AlreadyExists for a
-    // taken email.
+    // InvalidArgument with every failing field in details["fields"] ({name: {code, message}}),
+    // including a taken email (code validation_not_unique).
     Result<Superuser> create(const QString &email, const QByteArray &password);
 
-    // Unauthenticated ("Failed to authenticate.") for an unknown identity and a wrong password
-    // alike, after the same amount of work. Records the attempt in the audit log with `address`.
+    // InvalidArgument ("Failed to authenticate.", HTTP 400 as in PocketBase) for an unknown
+    // identity and a wrong password alike, after the same amount of work. Records the attempt in the audit log with `address`.
     Result<Superuser> login(const QString &identity, const QByteArray &password, const QString &address);
 
     // Verifies a token we issued and loads its account. Accepts "Bearer <token>" and the bare token.

@@ -75,7 +75,8 @@ Result<QMap<QString, RawValue>> readFile(const QString &path)
 Result<bool> parseBool(const QString &key, const RawValue &raw)
 {
     const QString v = raw.value.toLower();
-    if (v.isEmpty() || v == u"true" || v == u"1" || v == u"yes" || v == u"on")
+    // Only a bare command-line switch means "on"; an empty variable or file value is a mistake.
+    if ((v.isEmpty() && raw.source == ConfigSource::Flag) || v == u"true" || v == u"1" || v == u"yes" || v == u"on")
         return true;
     if (v == u"false" || v == u"0" || v == u"no" || v == u"off")
         return false;
@@ -91,8 +92,11 @@ Status parseListen(const RawValue &raw, Config &config)
     QString host = text.left(colon);
     if (host.startsWith(u'[') && host.endsWith(u']'))
         host = host.mid(1, host.size() - 2);
-    bool portOk = false;
-    const uint port = text.mid(colon + 1).toUInt(&portOk);
+    const QString portText = text.mid(colon + 1);
+    bool portOk = !portText.isEmpty() && portText.size() <= 5;
+    for (QChar c : portText)
+        portOk = portOk && c.isDigit() && c.unicode() < 128;
+    const uint port = portOk ? portText.toUInt(&portOk) : 0;
     if (!portOk || port > 65535)
         return badValue(QStringLiteral("listen"), raw, QStringLiteral("has no valid port (0-65535)"));
     QHostAddress address;
@@ -224,9 +228,11 @@ Result<Config> ConfigLoader::load(const QMap<QString, QString> &flags, const QPr
     }
     config.tlsCertFile = raw[QStringLiteral("tls_cert")].value;
     config.tlsKeyFile = raw[QStringLiteral("tls_key")].value;
-    if (config.tlsCertFile.isEmpty() != config.tlsKeyFile.isEmpty())
-        return makeError(ErrorCode::InvalidArgument,
-                         QStringLiteral("config: tls_cert and tls_key must be set together (one is missing)"));
+    if (config.tlsCertFile.isEmpty() != config.tlsKeyFile.isEmpty()) {
+        const QString set = config.tlsCertFile.isEmpty() ? QStringLiteral("tls_key") : QStringLiteral("tls_cert");
+        const QString missing = config.tlsCertFile.isEmpty() ? QStringLiteral("tls_cert") : QStringLiteral("tls_key");
+        return badValue(set, raw[set], QStringLiteral("is set but %1 is not; set both or neither").arg(missing));
+    }
 
     if (!config.listenHost.isLoopback() && !config.tlsEnabled() && !config.allowInsecureRemote)
         return badValue(QStringLiteral("listen"), raw[QStringLiteral("listen")],

@@ -133,6 +133,7 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
     bool haveLength = false;
     bool haveTransferEncoding = false;
     bool upgrade = false;
+    bool closeRequested = false; // RFC 9112 §9.3: `close` wins over `keep-alive`
     int lengthFields = 0;
     bool lengthList = false;
     for (;;) {
@@ -163,6 +164,7 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
             // RFC 9110 §8.6: a list of identical values may be treated as one; anything else is an error.
             ++lengthFields;
             lengthList = lengthList || value.contains(',');
+            bool fieldHasValue = false;
             for (QByteArrayView v : commaList(value)) {
                 bool ok = v.size() <= 15;
                 for (char c : v)
@@ -172,8 +174,9 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
                     return fail(error, 400, QStringLiteral("Invalid Content-Length."));
                 head->contentLength = n;
                 haveLength = true;
+                fieldHasValue = true;
             }
-            if (!haveLength)
+            if (!fieldHasValue)
                 return fail(error, 400, QStringLiteral("Invalid Content-Length."));
         } else if (name.compare("transfer-encoding", Qt::CaseInsensitive) == 0) {
             for (QByteArrayView coding : commaList(value)) {
@@ -193,7 +196,7 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
         } else if (name.compare("connection", Qt::CaseInsensitive) == 0) {
             for (QByteArrayView option : commaList(value)) {
                 if (option.compare("close", Qt::CaseInsensitive) == 0)
-                    head->keepAlive = false;
+                    closeRequested = true;
                 else if (option.compare("keep-alive", Qt::CaseInsensitive) == 0 && head->minorVersion == 0)
                     head->keepAlive = true;
                 else if (option.compare("upgrade", Qt::CaseInsensitive) == 0)
@@ -204,6 +207,8 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
         }
     }
     head->headLength = next - pos;
+    if (closeRequested)
+        head->keepAlive = false;
 
     // RFC 9112 §6.1: a message with both is a smuggling attempt or a broken proxy; refuse it.
     if (haveTransferEncoding && haveLength)

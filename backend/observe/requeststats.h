@@ -14,8 +14,9 @@ public:
     void record(int status)
     {
         m_total.fetch_add(1, std::memory_order_relaxed);
-        const int cls = qBound(1, status / 100, 5);
-        m_byClass[size_t(cls - 1)].fetch_add(1, std::memory_order_relaxed);
+        const int cls = status / 100;
+        if (cls >= 1 && cls <= 5)
+            m_byClass[size_t(cls - 1)].fetch_add(1, std::memory_order_relaxed);
     }
     void recordRejected(int status)
     {

@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include <QDir>
 #include <QFile>
 #include <QSslCertificate>
 #include <QSslKey>
@@ -67,6 +68,9 @@ Server::~Server()
 
 Status Server::lockDataDir()
 {
+    if (!QDir().mkpath(m_config.dataDir))
+        return makeError(ErrorCode::Unavailable, QStringLiteral("cannot create data directory %1").arg(m_config.dataDir));
+    QFile::setPermissions(m_config.dataDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     const QByteArray path = QFile::encodeName(m_config.dataDir + QStringLiteral("/outpost.lock"));
     m_lockFd = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (m_lockFd < 0 || ::flock(m_lockFd, LOCK_EX | LOCK_NB) != 0) {
@@ -91,15 +95,20 @@ Status Server::start()
             return loaded.error();
         tls = *loaded;
     }
-    auto store = Store::Store::open({m_config.dataDir, m_config.durability});
-    if (!store)
-        return store.error();
-    m_store = std::move(store).value();
+    // Lock first, so that a second server never migrates a database another one is serving.
     if (auto s = lockDataDir(); !s)
         return s;
+    auto store = Store::Store::open({m_config.dataDir, m_config.durability});
+    if (!store) {
+        stop(0);
+        return store.error();
+    }
+    m_store = std::move(store).value();
     auto key = Auth::loadOrCreateSigningKey(*m_store);
-    if (!key)
+    if (!key) {
+        stop(0);
         return key.error();
+    }
     m_hasher = std::make_unique<Auth::PasswordHasher>();
     m_jwt = std::make_unique<Auth::Jwt>(key->secret, key->keyId, *m_clock);
     m_superusers = std::make_unique<Auth::Superusers>(*m_store, *m_hasher, *m_jwt, *m_clock);
@@ -120,7 +129,7 @@ Status Server::start()
     m_http = std::make_unique<Http::HttpServer>(*m_router, observer, *m_store, options);
     m_http->setRejectionObserver([this](int status) { m_stats.recordRejected(status); });
     if (auto s = m_http->start(); !s) {
-        m_http.reset();
+        stop(0);
         return s;
     }
     m_running = true;

@@ -2,6 +2,7 @@
 
 #include <QObject>
 #include <QThreadPool>
+#include <atomic>
 #include <memory>
 
 #include "../core/clock.h"
@@ -55,8 +56,17 @@ public:
     QString baseUrl() const; // with the real port, e.g. "http://127.0.0.1:8090"
     qint64 uptimeSeconds() const;
 
-    Store::Store &store() { return *m_store; }
-    Auth::Superusers &superusers() { return *m_superusers; }
+    // Valid between a successful start() and stop().
+    Store::Store &store()
+    {
+        Q_ASSERT(m_store);
+        return *m_store;
+    }
+    Auth::Superusers &superusers()
+    {
+        Q_ASSERT(m_superusers);
+        return *m_superusers;
+    }
     const Observe::RequestStats &stats() const { return m_stats; }
     QThreadPool *blockingPool() { return &m_blockingPool; }
 
@@ -67,7 +77,7 @@ private:
     std::unique_ptr<Clock> m_ownClock;
     const Clock *m_clock;
     qint64 m_startedMs = 0;
-    bool m_running = false;
+    std::atomic<bool> m_running {false};
     int m_lockFd = -1;
     Observe::RequestStats m_stats;
     Http::Limits m_limits;

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QMainWindow>
+
+class QListWidget;
+class QStackedWidget;
+
+namespace Outpost {
+class Server;
+}
+
+namespace Outpost::Console {
+
+class DashboardPage;
+class SettingsPage;
+
+// The console's window: a sidebar of pages on the left ("Dashboard", "Settings"), the selected page
+// with its heading on the right. Titled "Outpost — <base URL>".
+//
+// Reads the server in-process through its accessors, never through the HTTP API. Closing the
+// window does not stop the server: app/outpost.cpp owns both and stops the server after the event
+// loop ends. Thread: GUI thread only. `server` must be running and outlive the window.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    explicit MainWindow(Server &server, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    DashboardPage *dashboardPage() const { return m_dashboard; }
+    SettingsPage *settingsPage() const { return m_settings; }
+
+private:
+    void addPage(QWidget *page, const QString &title, const QString &subtitle);
+
+    QListWidget *m_sidebar = nullptr;
+    QStackedWidget *m_pages = nullptr;
+    DashboardPage *m_dashboard = nullptr;
+    SettingsPage *m_settings = nullptr;
+};
+
+} // namespace Outpost::Console
