@@ -5,8 +5,8 @@
 
 int main(int argc, char *argv[])
 {
-    // Qt's own event dispatcher (poll) instead of glib's: measured 20-25% more requests per second
-    // at 64 connections and twice as many at 2000 (docs/BENCHMARKS.md).
+    // Qt's own event dispatcher instead of glib's: measured +12% requests per second at 64
+    // connections and +44% at 2000 (docs/BENCHMARKS.md).
     qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("outpostd"));

@@ -61,19 +61,22 @@ void AuthController::authWithPassword(const Request &request, const Responder &r
     const QJsonValue identity = body.value(QStringLiteral("identity"));
     const QJsonValue password = body.value(QStringLiteral("password"));
     if (!identity.isString() || identity.toString().trimmed().isEmpty())
-        fields.insert(QStringLiteral("identity"), fieldError("validation_required", QStringLiteral("Cannot be blank.")));
+        fields.insert(QStringLiteral("identity"),
+                      fieldError("validation_required", QStringLiteral("Cannot be blank.")));
     if (!password.isString() || password.toString().isEmpty())
-        fields.insert(QStringLiteral("password"), fieldError("validation_required", QStringLiteral("Cannot be blank.")));
+        fields.insert(QStringLiteral("password"),
+                      fieldError("validation_required", QStringLiteral("Cannot be blank.")));
     if (!fields.isEmpty())
         return responder.send(Response::problem(400, QStringLiteral("Failed to authenticate."), fields));
 
-    responder.runBlocking(m_pool, [this, identity = identity.toString(), password = password.toString().toUtf8(),
-                                   address = request.peer.toString()] {
-        auto user = m_superusers.login(identity, password, address);
-        if (!user)
-            return Response::fromError(user.error());
-        return authResponse(m_superusers, *user);
-    });
+    responder.runBlocking(m_pool,
+                          [this, identity = identity.toString(), password = password.toString().toUtf8(),
+                           address = request.peer.toString()] {
+                              auto user = m_superusers.login(identity, password, address);
+                              if (!user)
+                                  return Response::fromError(user.error());
+                              return authResponse(m_superusers, *user);
+                          });
 }
 
 void AuthController::authRefresh(const Request &request, const Responder &responder) const

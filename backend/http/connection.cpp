@@ -16,6 +16,7 @@ namespace {
 // Bounds what the wire socket buffers while a request is being handled: the rest waits in the
 // kernel, and TCP flow control slows the client down.
 constexpr qint64 kWireBufferBytes = 64 * 1024;
+
 } // namespace
 
 Connection::Connection(QTcpSocket *wire, const Limits &limits, std::atomic<int> *inflight, QObject *parent)
@@ -99,6 +100,11 @@ void Connection::disconnectFromHost()
 void Connection::closeWhenIdle()
 {
     m_closeWhenIdle = true;
+    if (m_state == State::Idle || m_state == State::Head) {
+        // A request may already sit in the kernel's buffer, not yet read: read it now (this
+        // dispatches it if complete), so that the drain waits for its answer instead of dropping it.
+        m_wire->waitForReadyRead(0);
+    }
     if (m_state != State::Dispatched && m_state != State::Closing && m_state != State::Closed)
         m_wire->disconnectFromHost();
 }
@@ -135,13 +141,16 @@ void Connection::process()
         case State::Head: {
             if (m_in.isEmpty())
                 return;
-            if (m_state == State::Idle) {
-                m_state = State::Head;
-                arm(m_limits.headerTimeoutMs);
-            }
+            // The head timeout runs from the head's first byte. It is armed only if the head is
+            // still incomplete after this parse: a head that arrives whole (the usual case) would
+            // only have started a timer that dispatch() stops at once.
+            const bool headStarted = m_state == State::Idle;
+            m_state = State::Head;
             FrameError error;
             switch (parseRequestHead(m_in, m_limits, &m_head, &error)) {
             case HeadResult::NeedMore:
+                if (headStarted)
+                    arm(m_limits.headerTimeoutMs);
                 return;
             case HeadResult::Error:
                 reject(error.status, error.detail);
@@ -170,9 +179,8 @@ void Connection::process()
             const qint64 total = m_head.headLength + m_head.contentLength;
             if (m_in.size() < total)
                 return;
-            QByteArray request = m_head.needsRebuild
-                ? rebuildHead(m_head, m_head.contentLength) + m_in.mid(m_head.headLength, m_head.contentLength)
-                : m_in.left(total);
+            QByteArray request
+                = forwardedRequest(m_head, QByteArrayView(m_in).sliced(m_head.headLength, m_head.contentLength));
             m_in.remove(0, total);
             dispatch(std::move(request));
             return;
@@ -180,7 +188,8 @@ void Connection::process()
         case State::Chunked: {
             qsizetype consumed = 0;
             FrameError error;
-            const auto result = m_decoder->feed(QByteArrayView(m_in).sliced(m_head.headLength), m_body, consumed, &error);
+            const auto result
+                = m_decoder->feed(QByteArrayView(m_in).sliced(m_head.headLength), m_body, consumed, &error);
             m_in.remove(m_head.headLength, consumed);
             if (result == ChunkedDecoder::Result::Error) {
                 reject(error.status, error.detail);
@@ -188,7 +197,7 @@ void Connection::process()
             }
             if (result == ChunkedDecoder::Result::NeedMore)
                 return;
-            QByteArray request = rebuildHead(m_head, m_body.size()) + m_body;
+            QByteArray request = forwardedRequest(m_head, m_body);
             m_in.remove(0, m_head.headLength);
             m_body.clear();
             m_decoder.reset();
@@ -219,6 +228,7 @@ void Connection::respond(const QByteArray &bytes, bool keepAlive)
         return;
     --*m_inflight;
     m_wire->write(bytes);
+    m_wire->flush(); // now, not on the next write notification: saves an event-loop pass per response
     if (!keepAlive || !m_head.keepAlive || m_closeWhenIdle) {
         m_state = State::Closed;
         m_wire->disconnectFromHost(); // after the response is flushed

@@ -1,10 +1,9 @@
 #pragma once
 
-#include <atomic>
-#include <optional>
-
 #include <QBasicTimer>
 #include <QTcpSocket>
+#include <atomic>
+#include <optional>
 
 #include "limits.h"
 #include "requestframer.h"
@@ -36,12 +35,16 @@ public:
     // The head of the request currently handed to Qt.
     const RequestHead &head() const { return m_head; }
     bool isDispatched() const { return m_state == State::Dispatched; }
+    // The connection closes after the current response (the client asked, or the server stops):
+    // the response must say `Connection: close` (RFC 9112 §9.6).
+    bool willClose() const { return !m_head.keepAlive || m_closeWhenIdle; }
     QTcpSocket *wire() const { return m_wire; }
 
     // Sends the complete response to the dispatched request, then reads the next one (or closes
     // when the request or `keepAlive` said so).
     void respond(const QByteArray &bytes, bool keepAlive);
-    // Server shutdown: close now if idle, else right after the current response.
+    // Server shutdown: close now if idle, else right after the current response. A request the
+    // kernel has already received is read and dispatched first, so it is answered.
     void closeWhenIdle();
 
     qint64 bytesAvailable() const override;

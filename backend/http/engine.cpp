@@ -44,7 +44,7 @@ QByteArrayView pathOf(QByteArrayView target)
 
 void Exchange::finish(Connection &connection, Response response)
 {
-    const bool keepAlive = response.status < 500 || response.status == 503;
+    const bool keepAlive = (response.status < 500 || response.status == 503) && !connection.willClose();
     connection.respond(response.serialize(method == Method::Head, keepAlive, httpDate()), keepAlive);
     if (observer && *observer)
         (*observer)(route, method, response.status, timer.nsecsElapsed() / 1000);
@@ -90,8 +90,9 @@ bool Engine::handleRequest(const QHttpServerRequest &qtRequest, QTcpSocket *sock
         } else if (request.method == Method::Options) {
             responder.send(Response::empty(204).withHeader("Allow", match.allow));
         } else {
-            responder.send(Response::problem(405, QStringLiteral("The method %1 is not allowed here.")
-                                                      .arg(QString::fromLatin1(methodName(request.method))))
+            responder.send(Response::problem(405,
+                                             QStringLiteral("The method %1 is not allowed here.")
+                                                 .arg(QString::fromLatin1(methodName(request.method))))
                                .withHeader("Allow", match.allow));
         }
         return true;

@@ -1,9 +1,8 @@
 #pragma once
 
+#include <QAbstractHttpServer>
 #include <atomic>
 #include <memory>
-
-#include <QAbstractHttpServer>
 
 #include "limits.h"
 #include "router.h"

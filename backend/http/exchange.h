@@ -1,8 +1,7 @@
 #pragma once
 
-#include <atomic>
-
 #include <QElapsedTimer>
+#include <atomic>
 
 #include "router.h"
 

@@ -5,7 +5,8 @@
 
 namespace Outpost::Http {
 
-// GET /api/health: liveness and a database check, for load balancers and `outpostd` scripts.
+// GET /api/health: liveness and a database check (a real read through the network thread's
+// connection, at most once a second per thread), for load balancers and scripts.
 class HealthController
 {
 public:

@@ -2,8 +2,8 @@
 
 #include <QDeadlineTimer>
 #include <QThread>
-
 #include <cerrno>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,8 +57,9 @@ Status checkPortFree(const QHostAddress &host, quint16 port)
     const int err = errno;
     ::close(fd);
     if (!ok && err == EADDRINUSE)
-        return makeError(ErrorCode::Unavailable,
-                         QStringLiteral("cannot listen on %1:%2: the address is already in use").arg(host.toString()).arg(port));
+        return makeError(
+            ErrorCode::Unavailable,
+            QStringLiteral("cannot listen on %1:%2: the address is already in use").arg(host.toString()).arg(port));
     return {};
 }
 
@@ -136,8 +137,17 @@ void HttpServer::stop(int drainMs)
 {
     if (m_workers.empty())
         return;
+    // Stop accepting, and tell every connection to close once it is idle; requests already in the
+    // kernel's buffers are read and dispatched by closeWhenIdle(), so the drain below waits for them.
     for (auto &w : m_workers)
-        QMetaObject::invokeMethod(w->context, [w = w.get()] { w->listener->close(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w->context,
+            [w = w.get()] {
+                w->listener->close();
+                for (Connection *c : w->listener->findChildren<Connection *>(Qt::FindDirectChildrenOnly))
+                    c->closeWhenIdle();
+            },
+            Qt::BlockingQueuedConnection);
     QDeadlineTimer deadline(drainMs);
     while (m_inflight.load() > 0 && !deadline.hasExpired())
         QThread::msleep(5);
@@ -145,10 +155,8 @@ void HttpServer::stop(int drainMs)
         QMetaObject::invokeMethod(
             w->context,
             [w = w.get()] {
-                for (Connection *c : w->listener->findChildren<Connection *>(Qt::FindDirectChildrenOnly)) {
+                for (Connection *c : w->listener->findChildren<Connection *>(Qt::FindDirectChildrenOnly))
                     c->wire()->flush(); // answers written since the drain are still in Qt's buffer
-                    c->closeWhenIdle();
-                }
                 delete w->context; // the engine, its listener and every connection
                 w->context = nullptr;
             },

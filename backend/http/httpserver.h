@@ -1,12 +1,11 @@
 #pragma once
 
+#include <QHostAddress>
+#include <QSslConfiguration>
 #include <atomic>
 #include <memory>
 #include <optional>
 #include <vector>
-
-#include <QHostAddress>
-#include <QSslConfiguration>
 
 #include "../core/result.h"
 #include "limits.h"

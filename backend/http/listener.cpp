@@ -40,10 +40,10 @@ socklen_t toSockaddr(const QHostAddress &host, quint16 port, sockaddr_storage *o
 Error socketError(const char *what, const QHostAddress &host, quint16 port)
 {
     return makeError(ErrorCode::Unavailable,
-        QStringLiteral("cannot listen on %1:%2: %3 failed: %4")
-            .arg(host.toString())
-            .arg(port)
-            .arg(QString::fromLatin1(what), QString::fromLocal8Bit(strerror(errno))));
+                     QStringLiteral("cannot listen on %1:%2: %3 failed: %4")
+                         .arg(host.toString())
+                         .arg(port)
+                         .arg(QString::fromLatin1(what), QString::fromLocal8Bit(strerror(errno))));
 }
 
 } // namespace
@@ -79,8 +79,8 @@ quint16 boundPort(int fd)
     return ntohs(reinterpret_cast<sockaddr_in *>(&address)->sin_port);
 }
 
-Listener::Listener(
-    const Limits &limits, std::atomic<int> *inflight, std::optional<QSslConfiguration> tls, QObject *parent)
+Listener::Listener(const Limits &limits, std::atomic<int> *inflight, std::optional<QSslConfiguration> tls,
+                   QObject *parent)
     : QTcpServer(parent)
     , m_limits(limits)
     , m_inflight(inflight)

@@ -1,11 +1,10 @@
 #pragma once
 
-#include <atomic>
-#include <optional>
-
 #include <QHostAddress>
 #include <QSslConfiguration>
 #include <QTcpServer>
+#include <atomic>
+#include <optional>
 
 #include "../core/result.h"
 #include "limits.h"

@@ -10,8 +10,21 @@ bool isTokenChar(char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-    case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
         return true;
     default:
         return false;
@@ -98,7 +111,8 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
     qsizetype next = 0;
     if (!nextLine(data, pos, &line, &next)) {
         if (data.size() - pos > limits.maxRequestLine)
-            return fail(error, 414, QStringLiteral("The request line is longer than %1 bytes.").arg(limits.maxRequestLine));
+            return fail(error, 414,
+                        QStringLiteral("The request line is longer than %1 bytes.").arg(limits.maxRequestLine));
         return HeadResult::NeedMore;
     }
     if (line.size() > limits.maxRequestLine)
@@ -132,18 +146,17 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
     int hostCount = 0;
     bool haveLength = false;
     bool haveTransferEncoding = false;
-    bool upgrade = false;
     bool closeRequested = false; // RFC 9112 §9.3: `close` wins over `keep-alive`
-    int lengthFields = 0;
-    bool lengthList = false;
     for (;;) {
         if (!nextLine(data, next, &line, &next)) {
             if (data.size() - pos > limits.maxHeaderBytes)
-                return fail(error, 431, QStringLiteral("The request header is larger than %1 bytes.").arg(limits.maxHeaderBytes));
+                return fail(error, 431,
+                            QStringLiteral("The request header is larger than %1 bytes.").arg(limits.maxHeaderBytes));
             return HeadResult::NeedMore;
         }
         if (next - pos > limits.maxHeaderBytes)
-            return fail(error, 431, QStringLiteral("The request header is larger than %1 bytes.").arg(limits.maxHeaderBytes));
+            return fail(error, 431,
+                        QStringLiteral("The request header is larger than %1 bytes.").arg(limits.maxHeaderBytes));
         if (line.isEmpty())
             break;
         if (line[0] == ' ' || line[0] == '\t')
@@ -155,15 +168,14 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
         const QByteArrayView value = line.sliced(colon + 1).trimmed();
         for (char c : value)
             if ((uchar(c) < 0x20 && c != '\t') || c == 0x7f)
-                return fail(error, 400, QStringLiteral("Control character in header field %1.").arg(QString::fromLatin1(name)));
+                return fail(error, 400,
+                            QStringLiteral("Control character in header field %1.").arg(QString::fromLatin1(name)));
         if (head->fields.size() >= limits.maxHeaderCount)
             return fail(error, 431, QStringLiteral("More than %1 header fields.").arg(limits.maxHeaderCount));
         head->fields.append({name.toByteArray(), value.toByteArray()});
 
         if (name.compare("content-length", Qt::CaseInsensitive) == 0) {
             // RFC 9110 §8.6: a list of identical values may be treated as one; anything else is an error.
-            ++lengthFields;
-            lengthList = lengthList || value.contains(',');
             bool fieldHasValue = false;
             for (QByteArrayView v : commaList(value)) {
                 bool ok = v.size() <= 15;
@@ -183,7 +195,9 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
                 if (head->chunked)
                     return fail(error, 400, QStringLiteral("chunked must be the last transfer coding."));
                 if (coding.compare("chunked", Qt::CaseInsensitive) != 0)
-                    return fail(error, 501, QStringLiteral("Transfer coding %1 is not supported.").arg(QString::fromLatin1(coding)));
+                    return fail(
+                        error, 501,
+                        QStringLiteral("Transfer coding %1 is not supported.").arg(QString::fromLatin1(coding)));
                 head->chunked = true;
             }
             haveTransferEncoding = true;
@@ -199,11 +213,7 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
                     closeRequested = true;
                 else if (option.compare("keep-alive", Qt::CaseInsensitive) == 0 && head->minorVersion == 0)
                     head->keepAlive = true;
-                else if (option.compare("upgrade", Qt::CaseInsensitive) == 0)
-                    upgrade = true;
             }
-        } else if (name.compare("upgrade", Qt::CaseInsensitive) == 0) {
-            upgrade = true;
         }
     }
     head->headLength = next - pos;
@@ -221,11 +231,6 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
         return fail(error, 400, QStringLiteral("An HTTP/1.1 request needs exactly one Host header (RFC 9112 §3.2)."));
     if (head->contentLength > limits.maxBodyBytes)
         return fail(error, 413, QStringLiteral("The request body is larger than %1 bytes.").arg(limits.maxBodyBytes));
-    // Upgrade is not offered (Qt would try a WebSocket handshake); a Content-Length list is read by
-    // Qt as "no body", which would run the body as the next request.
-    head->needsRebuild = head->chunked || upgrade || lengthFields != 1 || lengthList;
-    if (!haveLength && !head->chunked)
-        head->needsRebuild = upgrade;
     return HeadResult::Complete;
 }
 
@@ -305,22 +310,14 @@ ChunkedDecoder::Result ChunkedDecoder::feed(QByteArrayView input, QByteArray &bo
     return Result::Done;
 }
 
-QByteArray rebuildHead(const RequestHead &head, qint64 bodyLength)
+QByteArray forwardedRequest(const RequestHead &head, QByteArrayView body)
 {
     QByteArray out;
-    out.reserve(head.headLength + 32);
-    out += head.method + ' ' + head.target + " HTTP/1." + char('0' + head.minorVersion) + "\r\n";
-    for (const auto &[name, value] : head.fields) {
-        if (name.compare("transfer-encoding", Qt::CaseInsensitive) == 0
-            || name.compare("content-length", Qt::CaseInsensitive) == 0
-            || name.compare("expect", Qt::CaseInsensitive) == 0 || name.compare("upgrade", Qt::CaseInsensitive) == 0
-            || name.compare("connection", Qt::CaseInsensitive) == 0)
-            continue;
-        out += name + ": " + value + "\r\n";
-    }
-    if (bodyLength > 0)
-        out += "Content-Length: " + QByteArray::number(bodyLength) + "\r\n";
-    out += "\r\n";
+    out.reserve(head.method.size() + head.target.size() + 40 + body.size());
+    out.append(head.method).append(' ').append(head.target).append(" HTTP/1.").append(char('0' + head.minorVersion));
+    if (!body.isEmpty())
+        out.append("\r\nContent-Length: ").append(QByteArray::number(body.size()));
+    out.append("\r\n\r\n").append(body);
     return out;
 }
 

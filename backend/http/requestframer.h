@@ -21,9 +21,6 @@ struct RequestHead
     bool chunked = false;
     bool expectContinue = false;
     bool keepAlive = true;
-    // Qt's parser would read this head differently (chunked, a Content-Length list, Upgrade): forward
-    // rebuildHead() instead of the bytes as sent.
-    bool needsRebuild = false;
     QList<QPair<QByteArray, QByteArray>> fields; // in order, names as sent
 };
 
@@ -61,8 +58,10 @@ private:
     qsizetype m_trailerBytes = 0;
 };
 
-// Rebuilds a head for Qt's parser: the same request line and fields, minus `Transfer-Encoding` and
-// `Expect`, plus `Content-Length: bodyLength`.
-QByteArray rebuildHead(const RequestHead &head, qint64 bodyLength);
+// What Qt's parser is given for a validated request: the request line and, if there is a body, a
+// plain Content-Length and the body. None of the client's fields are handed on: handlers read them
+// from our own parse (RequestHead::fields), so Qt's lenient header parser decides nothing, and
+// Qt's one-byte-per-read() head parsing stays short.
+QByteArray forwardedRequest(const RequestHead &head, QByteArrayView body);
 
 } // namespace Outpost::Http

@@ -1,55 +1,112 @@
 #include "response.h"
 
-#include <QTimeZone>
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocale>
+#include <QTimeZone>
 
 namespace Outpost::Http {
 
-QByteArray reasonPhrase(int status)
+namespace {
+
+// `n` in decimal (as QByteArray::number() writes it), in `buffer`.
+QByteArrayView decimal(char (&buffer)[24], qint64 n)
+{
+    char *const end = buffer + sizeof buffer;
+    char *p = end;
+    quint64 u = n < 0 ? 0 - quint64(n) : quint64(n);
+    do {
+        *--p = char('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (n < 0)
+        *--p = '-';
+    return QByteArrayView(p, end - p);
+}
+
+const char *reasonText(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
+}
+
+} // namespace
+
+QByteArray reasonPhrase(int status)
+{
+    return QByteArray(reasonText(status));
 }
 
 int statusFor(ErrorCode code)
 {
     switch (code) {
-    case ErrorCode::InvalidArgument: return 400;
-    case ErrorCode::NotFound: return 404;
-    case ErrorCode::AlreadyExists: return 409;
-    case ErrorCode::Conflict: return 409;
-    case ErrorCode::Unauthenticated: return 401;
-    case ErrorCode::PermissionDenied: return 403;
-    case ErrorCode::Unavailable: return 503;
-    case ErrorCode::Internal: return 500;
+    case ErrorCode::InvalidArgument:
+        return 400;
+    case ErrorCode::NotFound:
+        return 404;
+    case ErrorCode::AlreadyExists:
+        return 409;
+    case ErrorCode::Conflict:
+        return 409;
+    case ErrorCode::Unauthenticated:
+        return 401;
+    case ErrorCode::PermissionDenied:
+        return 403;
+    case ErrorCode::Unavailable:
+        return 503;
+    case ErrorCode::Internal:
+        return 500;
     }
     return 500;
 }
@@ -87,7 +144,8 @@ Response Response::problem(int status, const QString &detail, const QJsonObject 
 
 Response Response::fromError(const Error &error)
 {
-    Response r = problem(statusFor(error.code), error.message, error.details.value(QStringLiteral("fields")).toObject());
+    Response r
+        = problem(statusFor(error.code), error.message, error.details.value(QStringLiteral("fields")).toObject());
     if (r.status == 401)
         r.withHeader("WWW-Authenticate", "Bearer"); // RFC 6750 §3
     return r;
@@ -101,23 +159,63 @@ Response &Response::withHeader(QByteArray name, QByteArray value)
 
 QByteArray Response::serialize(bool headRequest, bool keepAlive, QByteArrayView date) const
 {
-    QByteArray out;
-    out.reserve(160 + body.size() + headers.size() * 48);
-    out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\nDate: ";
-    out += date;
-    out += "\r\n";
+    // Runs once per response: the size is computed first and every piece is copied once into a
+    // single allocation (no temporaries).
+    const bool hasBody = status != 204 && status != 304; // RFC 9110 §8.6: no Content-Length for these
+    char statusDigits[24];
+    char lengthDigits[24];
+    const QByteArrayView statusText = decimal(statusDigits, status);
+    const QByteArrayView lengthText = decimal(lengthDigits, body.size());
+    const char *reason = reasonText(status);
+    const QByteArrayView sendBody = !headRequest && hasBody ? QByteArrayView(body) : QByteArrayView();
+
+    qsizetype size = 9 + statusText.size() + 1 + qstrlen(reason) + 8 + date.size() + 2;
     if (!contentType.isEmpty())
-        out += "Content-Type: " + contentType + "\r\n";
+        size += 14 + contentType.size() + 2;
     for (const auto &[name, value] : headers)
-        out += name + ": " + value + "\r\n";
-    // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses.
-    if (status != 204 && status != 304)
-        out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+        size += name.size() + 2 + value.size() + 2;
+    if (hasBody)
+        size += 16 + lengthText.size() + 2;
     if (!keepAlive)
-        out += "Connection: close\r\n";
-    out += "\r\n";
-    if (!headRequest && status != 204 && status != 304)
-        out += body;
+        size += 19;
+    size += 2 + sendBody.size();
+
+    QByteArray out(size, Qt::Uninitialized);
+    char *p = out.data();
+    const auto put = [&p](QByteArrayView piece) {
+        if (piece.isEmpty())
+            return; // memcpy from a null pointer is undefined even for 0 bytes
+        memcpy(p, piece.data(), size_t(piece.size()));
+        p += piece.size();
+    };
+    put("HTTP/1.1 ");
+    put(statusText);
+    put(" ");
+    put(reason);
+    put("\r\nDate: ");
+    put(date);
+    put("\r\n");
+    if (!contentType.isEmpty()) {
+        put("Content-Type: ");
+        put(contentType);
+        put("\r\n");
+    }
+    for (const auto &[name, value] : headers) {
+        put(name);
+        put(": ");
+        put(value);
+        put("\r\n");
+    }
+    if (hasBody) {
+        put("Content-Length: ");
+        put(lengthText);
+        put("\r\n");
+    }
+    if (!keepAlive)
+        put("Connection: close\r\n");
+    put("\r\n");
+    put(sendBody);
+    Q_ASSERT(p == out.constData() + out.size());
     return out;
 }
 

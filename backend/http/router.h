@@ -1,13 +1,12 @@
 #pragma once
 
-#include <functional>
-#include <memory>
-#include <vector>
-
 #include <QByteArray>
 #include <QHostAddress>
 #include <QPointer>
 #include <QUrlQuery>
+#include <functional>
+#include <memory>
+#include <vector>
 
 #include "response.h"
 

@@ -1,5 +1,7 @@
 #include "sqlite.h"
 
+#include <mutex>
+
 #include <sqlite3.h>
 
 namespace Outpost::Store {
@@ -18,6 +20,11 @@ Database::~Database()
 
 Result<std::unique_ptr<Database>> Database::open(const QString &path, Mode mode)
 {
+    // Memory statistics take a process-wide mutex on every allocation; with one connection per
+    // network thread that mutex was ~10% of the server's CPU (futex contention, docs/BENCHMARKS.md).
+    // Must run before SQLite initialises itself, i.e. before the first open.
+    static std::once_flag configured;
+    std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
     sqlite3 *db = nullptr;
     const int flags = (mode == Mode::ReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY)
         | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
