@@ -1,9 +1,8 @@
 #pragma once
 
-#include <mutex>
-
 #include <QByteArray>
 #include <QString>
+#include <mutex>
 
 #include "../core/result.h"
 

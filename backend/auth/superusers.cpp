@@ -110,8 +110,9 @@ Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &p
     const QString email = emailIn.trimmed();
     QJsonObject fields; // every failing field at once, as PocketBase reports them
     if (!isValidEmail(email))
-        fields.insert(QStringLiteral("email"), fieldProblem(QStringLiteral("validation_is_email"),
-                                                            QStringLiteral("Must be a valid email address.")));
+        fields.insert(
+            QStringLiteral("email"),
+            fieldProblem(QStringLiteral("validation_is_email"), QStringLiteral("Must be a valid email address.")));
     // Characters are code points (PocketBase counts runes), not UTF-16 units.
     if (QString::fromUtf8(password).toUcs4().size() < kMinPasswordLength)
         fields.insert(QStringLiteral("password"),

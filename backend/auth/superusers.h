@@ -52,7 +52,8 @@ public:
     Result<Superuser> create(const QString &email, const QByteArray &password);
 
     // InvalidArgument ("Failed to authenticate.", HTTP 400 as in PocketBase) for an unknown
-    // identity and a wrong password alike, after the same amount of work. Records the attempt in the audit log with `address`.
+    // identity and a wrong password alike, after the same amount of work. Records the attempt in the audit log with
+    // `address`.
     Result<Superuser> login(const QString &identity, const QByteArray &password, const QString &address);
 
     // Verifies a token we issued and loads its account. Accepts "Bearer <token>" and the bare token.

@@ -69,7 +69,8 @@ Server::~Server()
 Status Server::lockDataDir()
 {
     if (!QDir().mkpath(m_config.dataDir))
-        return makeError(ErrorCode::Unavailable, QStringLiteral("cannot create data directory %1").arg(m_config.dataDir));
+        return makeError(ErrorCode::Unavailable,
+                         QStringLiteral("cannot create data directory %1").arg(m_config.dataDir));
     QFile::setPermissions(m_config.dataDir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     const QByteArray path = QFile::encodeName(m_config.dataDir + QStringLiteral("/outpost.lock"));
     m_lockFd = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
