@@ -23,48 +23,6 @@ struct HttpServer::Worker
     Listener *listener = nullptr;
 };
 
-namespace {
-
-// SO_REUSEPORT would let us silently share a port with another process that also set it (a
-// second Outpost, say). A plain bind first tells us the port is really free.
-Status checkPortFree(const QHostAddress &host, quint16 port)
-{
-    if (port == 0)
-        return {};
-    const int fd = ::socket(host.protocol() == QAbstractSocket::IPv6Protocol ? AF_INET6 : AF_INET,
-                            SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return {};
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_storage address {};
-    socklen_t length = 0;
-    if (host.protocol() == QAbstractSocket::IPv6Protocol) {
-        auto *a = reinterpret_cast<sockaddr_in6 *>(&address);
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons(port);
-        const Q_IPV6ADDR ip = host.toIPv6Address();
-        memcpy(&a->sin6_addr, &ip, sizeof ip);
-        length = sizeof(sockaddr_in6);
-    } else {
-        auto *a = reinterpret_cast<sockaddr_in *>(&address);
-        a->sin_family = AF_INET;
-        a->sin_port = htons(port);
-        a->sin_addr.s_addr = htonl(host.toIPv4Address());
-        length = sizeof(sockaddr_in);
-    }
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr *>(&address), length) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!ok && err == EADDRINUSE)
-        return makeError(
-            ErrorCode::Unavailable,
-            QStringLiteral("cannot listen on %1:%2: the address is already in use").arg(host.toString()).arg(port));
-    return {};
-}
-
-} // namespace
-
 HttpServer::HttpServer(const Router &router, ResponseObserver observer, Store::Store &store, Options options)
     : m_router(router)
     , m_observer(std::move(observer))

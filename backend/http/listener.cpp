@@ -68,6 +68,27 @@ Result<int> openReusePortSocket(const QHostAddress &host, quint16 port)
     return fd;
 }
 
+Status checkPortFree(const QHostAddress &host, quint16 port)
+{
+    if (port == 0)
+        return {};
+    sockaddr_storage address;
+    const socklen_t length = toSockaddr(host, port, &address);
+    const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return {};
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr *>(&address), length) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok && err == EADDRINUSE)
+        return makeError(
+            ErrorCode::Unavailable,
+            QStringLiteral("cannot listen on %1:%2: the address is already in use").arg(host.toString()).arg(port));
+    return {};
+}
+
 quint16 boundPort(int fd)
 {
     sockaddr_storage address;

@@ -14,6 +14,9 @@ namespace Outpost::Http {
 // Creates a listening TCP socket with SO_REUSEPORT (backlog 4096), so that each network thread can
 // accept on its own socket and the kernel spreads connections between them. Returns the fd.
 Result<int> openReusePortSocket(const QHostAddress &host, quint16 port);
+// SO_REUSEPORT would let us silently share a port with another process that also set it (a second
+// Outpost, say). A plain bind first tells whether the port is really free: Unavailable if taken.
+Status checkPortFree(const QHostAddress &host, quint16 port);
 // The port an open socket is bound to.
 quint16 boundPort(int fd);
 
