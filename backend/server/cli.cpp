@@ -204,7 +204,7 @@ int serveHeadless(const Config &config)
 {
     Server server(config);
     if (auto s = server.start(); !s) {
-        printError(QStringLiteral("outpost"), s.error().message);
+        printError(QCoreApplication::applicationName(), s.error().message);
         return s.error().code == ErrorCode::InvalidArgument ? Usage : Failure;
     }
     SignalWatcher watcher;
