@@ -4,6 +4,7 @@
 #   packaging/outpost-dev.sh test                    install what is missing, build, run every test
 #   packaging/outpost-dev.sh asan                    the same tests built with ASan + UBSan
 #   packaging/outpost-dev.sh format-check            clang-format --dry-run -Werror on all sources
+#   packaging/outpost-dev.sh fuzz [SECONDS]          libFuzzer targets (clang, ASan + UBSan), bounded
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -14,6 +15,7 @@ packages=(
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6opengl6-dev
     libsqlite3-dev libargon2-dev libssl-dev
     clang-format openssl
+    clang libclang-rt-14-dev
 )
 
 install_missing() {
@@ -53,13 +55,17 @@ asan)
     build asan
     ctest --preset asan -j "$jobs"
     ;;
+fuzz)
+    install_missing
+    bash "$root/tests/fuzz/run.sh" "${2:-30}"
+    ;;
 format-check)
     install_missing
     git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror
     echo "format: ok"
     ;;
 *)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -36,7 +36,7 @@ bool isValidEmail(const QString &email)
     // Deliberately simple (WHATWG's "valid e-mail address" shape); the mailbox is proven by use.
     static const QRegularExpression pattern(
         QStringLiteral("^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                       "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"));
+                       "(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\\z"));
     return email.size() <= 254 && pattern.match(email).hasMatch();
 }
 
