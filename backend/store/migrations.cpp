@@ -16,6 +16,14 @@ constexpr Migration kData[] = {
      " token_key TEXT NOT NULL,"
      " created TEXT NOT NULL,"
      " updated TEXT NOT NULL) STRICT;"},
+    {2, "collections",
+     "CREATE TABLE _collections ("
+     " id TEXT PRIMARY KEY,"
+     " name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+     " type TEXT NOT NULL,"
+     " definition TEXT NOT NULL," // the collection's JSON as the API shows it
+     " created TEXT NOT NULL,"
+     " updated TEXT NOT NULL) STRICT;"},
 };
 
 constexpr Migration kLogs[] = {

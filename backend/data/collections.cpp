@@ -1,0 +1,267 @@
+#include "collections.h"
+
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+
+#include "collectionschema.h"
+#include "filter.h"
+
+Q_LOGGING_CATEGORY(lcCollections, "outpost.data")
+
+namespace Outpost::Data {
+
+namespace {
+
+Result<Collection> fromRow(const Store::Statement &s)
+{
+    const QJsonObject json = QJsonDocument::fromJson(s.text(0).toUtf8()).object();
+    auto c = collectionFromJson(json);
+    if (!c)
+        return makeError(ErrorCode::Internal,
+                         QStringLiteral("stored collection %1 is invalid: %2")
+                             .arg(json.value(u"name").toString(), c.error().message));
+    c->created = s.text(1);
+    c->updated = s.text(2);
+    return c;
+}
+
+QByteArray definitionText(const Collection &c)
+{
+    return QJsonDocument(c.toJson()).toJson(QJsonDocument::Compact);
+}
+
+Status checkNameFree(Store::Database &db, const QString &name, const QString &ownId, const QString &ownName)
+{
+    auto taken = Schema::isSchemaNameTaken(db, name, ownName);
+    if (!taken)
+        return taken.error();
+    auto other = loadCollection(db, name);
+    if (*taken || (other && other->id != ownId))
+        return collectionError(QStringLiteral("Failed to validate the collection."),
+                               QJsonObject {{QStringLiteral("name"),
+                                             fieldProblem(QStringLiteral("validation_collection_name_exists"),
+                                                          QStringLiteral("Collection name must be unique."))}});
+    return {};
+}
+
+// The index names must not collide with tables or indexes of other collections.
+Status checkIndexNamesFree(Store::Database &db, const Collection &c, const QString &ownName)
+{
+    QJsonObject errors;
+    for (qsizetype i = 0; i < c.indexes.size(); ++i) {
+        auto taken = Schema::isSchemaNameTaken(db, c.indexes[i].name, ownName);
+        if (!taken)
+            return taken.error();
+        if (*taken)
+            errors.insert(QStringLiteral("indexes.%1").arg(i),
+                          fieldProblem(QStringLiteral("validation_index_name_exists"),
+                                       QStringLiteral("The index name \"%1\" is taken.").arg(c.indexes[i].name)));
+    }
+    if (!errors.isEmpty())
+        return collectionError(QStringLiteral("Failed to validate the collection."), errors);
+    return {};
+}
+
+Status insertRow(Store::Database &db, const Collection &c)
+{
+    auto s = db.prepare("INSERT INTO _collections(id, name, type, definition, created, updated)"
+                        " VALUES (?, ?, ?, ?, ?, ?)");
+    if (!s)
+        return s.error();
+    return s->bind(1, c.id)
+        .bind(2, c.name)
+        .bind(3, c.type)
+        .bind(4, QString::fromUtf8(definitionText(c)))
+        .bind(5, c.created)
+        .bind(6, c.updated)
+        .run();
+}
+
+// Without new indexes in a patch, PocketBase keeps the existing ones, following a renamed
+// collection and renamed fields, and drops those on removed fields.
+QJsonArray carriedIndexes(const Collection &existing, const QJsonObject &json)
+{
+    QHash<QString, QString> newNames; // field id -> name after the patch
+    for (const QJsonValue &f : json.value(QStringLiteral("fields")).toArray())
+        newNames.insert(f.toObject().value(QStringLiteral("id")).toString(),
+                        f.toObject().value(QStringLiteral("name")).toString());
+    QJsonArray indexes;
+    for (CollectionIndex index : existing.indexes) {
+        index.table = json.value(QStringLiteral("name")).toString();
+        bool keep = true;
+        for (CollectionIndex::Column &column : index.columns) {
+            const Field *field = existing.field(column.name);
+            keep = keep && field && (field->system || newNames.contains(field->id));
+            if (keep && newNames.contains(field->id))
+                column.name = newNames.value(field->id);
+        }
+        if (keep)
+            indexes.append(index.toString());
+    }
+    return indexes;
+}
+
+// The definition `existing` would have after `patch`: only the keys a client may change.
+QJsonObject patched(const Collection &existing, const QJsonObject &patch)
+{
+    QJsonObject json = existing.toJson();
+    static const QString keys[]
+        = {QStringLiteral("name"),       QStringLiteral("fields"),    QStringLiteral("indexes"),
+           QStringLiteral("listRule"),   QStringLiteral("viewRule"),  QStringLiteral("createRule"),
+           QStringLiteral("updateRule"), QStringLiteral("deleteRule")};
+    for (const QString &key : keys)
+        if (patch.contains(key))
+            json.insert(key, patch.value(key));
+    if (!patch.contains(QStringLiteral("indexes")))
+        json.insert(QStringLiteral("indexes"), carriedIndexes(existing, json));
+    return json;
+}
+
+} // namespace
+
+Result<Collection> loadCollection(Store::Database &db, const QString &idOrName)
+{
+    auto s = db.prepare("SELECT definition, created, updated FROM _collections"
+                        " WHERE id = ?1 OR name = ?1 COLLATE NOCASE ORDER BY id = ?1 DESC LIMIT 1");
+    if (!s)
+        return s.error();
+    s->bind(1, idOrName);
+    auto row = s->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return makeError(ErrorCode::NotFound, QStringLiteral("Missing collection \"%1\".").arg(idOrName));
+    return fromRow(*s);
+}
+
+Collections::Collections(Store::Store &store, const Clock &clock)
+    : m_store(store)
+    , m_clock(clock)
+{
+}
+
+QString Collections::now() const
+{
+    return m_clock.now().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")) + u'Z';
+}
+
+Result<Collection> Collections::create(const QJsonObject &definition)
+{
+    auto parsed = collectionFromJson(definition);
+    if (!parsed)
+        return parsed.error();
+    Collection c = std::move(parsed).value();
+    c.system = false;
+    c.created = c.updated = now();
+    Status s = m_store.write([&c](Store::Database &db) -> Status {
+        if (auto free = checkNameFree(db, c.name, c.id, {}); !free)
+            return free;
+        if (auto existing = loadCollection(db, c.id); existing)
+            return collectionError(QStringLiteral("Failed to validate the collection."),
+                                   QJsonObject {{QStringLiteral("id"),
+                                                 fieldProblem(QStringLiteral("validation_invalid_id"),
+                                                              QStringLiteral("The id is taken."))}});
+        if (auto free = checkIndexNamesFree(db, c, {}); !free)
+            return free;
+        if (auto r = insertRow(db, c); !r)
+            return r;
+        return Schema::createTable(db, c);
+    });
+    if (!s)
+        return s.error();
+    qCInfo(lcCollections) << "created collection" << c.name << c.id;
+    return c;
+}
+
+Result<QList<Collection>> Collections::list() const
+{
+    QList<Collection> result;
+    Status s = m_store.read([&result](Store::Database &db) -> Status {
+        auto stmt = db.prepare("SELECT definition, created, updated FROM _collections ORDER BY name COLLATE NOCASE");
+        if (!stmt)
+            return stmt.error();
+        for (;;) {
+            auto row = stmt->step();
+            if (!row)
+                return row.error();
+            if (!*row)
+                return {};
+            auto c = fromRow(*stmt);
+            if (!c)
+                return c.error();
+            result.append(std::move(c).value());
+        }
+    });
+    if (!s)
+        return s.error();
+    return result;
+}
+
+Result<Collection> Collections::get(const QString &idOrName) const
+{
+    std::optional<Result<Collection>> result;
+    Status s = m_store.read([&](Store::Database &db) -> Status {
+        result = loadCollection(db, idOrName);
+        return {};
+    });
+    if (!s)
+        return s.error();
+    return *result;
+}
+
+Result<Collection> Collections::update(const QString &idOrName, const QJsonObject &patch)
+{
+    std::optional<Collection> updated;
+    const QString timestamp = now();
+    Status s = m_store.write([&](Store::Database &db) -> Status {
+        auto before = loadCollection(db, idOrName);
+        if (!before)
+            return before.error();
+        auto after = collectionFromJson(patched(*before, patch));
+        if (!after)
+            return after.error();
+        if (before->system && after->name != before->name)
+            return makeError(ErrorCode::PermissionDenied, QStringLiteral("System collections cannot be renamed."));
+        after->updated = timestamp;
+        if (auto free = checkNameFree(db, after->name, before->id, before->name); !free)
+            return free;
+        if (auto free = checkIndexNamesFree(db, *after, before->name); !free)
+            return free;
+        if (auto r = Schema::alterTable(db, *before, *after); !r)
+            return r;
+        auto stmt = db.prepare("UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?");
+        if (!stmt)
+            return stmt.error();
+        stmt->bind(1, after->name)
+            .bind(2, QString::fromUtf8(definitionText(*after)))
+            .bind(3, after->updated)
+            .bind(4, after->id);
+        updated = std::move(after).value();
+        return stmt->run();
+    });
+    if (!s)
+        return s.error();
+    qCInfo(lcCollections) << "updated collection" << updated->name << updated->id;
+    return *updated;
+}
+
+Status Collections::remove(const QString &idOrName)
+{
+    return m_store.write([&idOrName](Store::Database &db) -> Status {
+        auto c = loadCollection(db, idOrName);
+        if (!c)
+            return c.error();
+        if (c->system)
+            return makeError(ErrorCode::PermissionDenied, QStringLiteral("System collections cannot be deleted."));
+        auto stmt = db.prepare("DELETE FROM _collections WHERE id = ?");
+        if (!stmt)
+            return stmt.error();
+        if (auto r = stmt->bind(1, c->id).run(); !r)
+            return r;
+        return db.exec((QStringLiteral("DROP TABLE ") + quoteIdentifier(c->name).value()).toUtf8().constData());
+    });
+}
+
+} // namespace Outpost::Data

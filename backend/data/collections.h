@@ -1,0 +1,62 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include "../core/clock.h"
+#include "../core/result.h"
+#include "../store/store.h"
+#include "collection.h"
+
+namespace Outpost::Data {
+
+// The schema side of collections: their definitions in data.db's `_collections` table and the
+// real table of each (columns from the fields, indexes from the parsed index strings).
+//
+// Threads: every method is thread-safe. create(), update() and remove() run one write transaction
+// each and block on the writer (and on fsync): call them on a worker thread, never on a network
+// thread. list() and get() use a pooled reader (Store::read) and are fine anywhere.
+//
+// Errors: InvalidArgument with details {"fields": {key: {"code", "message"}}} for a bad
+// definition, keyed PocketBase-style ("name", "fields.2.name", "indexes.0"); NotFound for an
+// unknown id or name; Unavailable/Internal from the store. A failed write changes nothing.
+class Collections
+{
+public:
+    // Both are borrowed and must outlive this object.
+    Collections(Store::Store &store, const Clock &clock);
+
+    // Validates `definition` (see collectionFromJson()), checks that the name is free (code
+    // validation_collection_name_exists), assigns ids and timestamps, then in one transaction
+    // stores the definition and creates the table and its indexes.
+    Result<Collection> create(const QJsonObject &definition);
+
+    // Every collection, ordered by name.
+    Result<QList<Collection>> list() const;
+    // By id, or by name (case-insensitive).
+    Result<Collection> get(const QString &idOrName) const;
+
+    // Applies the keys present in `patch` (name, fields, indexes, the rules) to the collection.
+    // Fields are matched by id: a field with an unknown or no id is added, a missing one removed,
+    // a matched one renamed or changed. Existing values of changed fields are converted and
+    // validated; if any row fails, nothing changes and the error names the field and up to 20
+    // record ids (see Schema::alterTable()). id, type, system and created cannot change.
+    Result<Collection> update(const QString &idOrName, const QJsonObject &patch);
+
+    // Drops the table and the definition in one transaction. System collections are refused
+    // (PermissionDenied).
+    Status remove(const QString &idOrName);
+
+private:
+    QString now() const;
+
+    Store::Store &m_store;
+    const Clock &m_clock;
+};
+
+// Loads one collection by id or name with `db`; NotFound when absent. For callers already inside
+// a Store::read()/write() callback.
+Result<Collection> loadCollection(Store::Database &db, const QString &idOrName);
+
+} // namespace Outpost::Data
