@@ -17,6 +17,8 @@ packages=(
     clang-format openssl
     clang libclang-rt-14-dev
 )
+# Node.js and npm run the JS SDK and OpenAPI lint tests; a machine that already has them keeps its own.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 install_missing() {
     local missing=()

@@ -107,11 +107,6 @@ void completeSystemFields(QList<Field> &fields, QJsonObject &errors)
                 return i;
         return qsizetype(-1);
     };
-    if (const qsizetype i = indexOf(QStringLiteral("id")); i < 0)
-        fields.prepend(systemIdField());
-    else if (fields[i].type != FieldType::Text || !fields[i].primaryKey)
-        errors.insert(QStringLiteral("fields.%1.type").arg(i),
-                      fieldProblem(kInvalidValue, QStringLiteral("The id field must be a primary-key text field.")));
     const QString dates[][2] = {{QStringLiteral("created"), QStringLiteral("autodate2990389176")},
                                 {QStringLiteral("updated"), QStringLiteral("autodate3332085495")}};
     for (const auto &date : dates) {
@@ -121,6 +116,12 @@ void completeSystemFields(QList<Field> &fields, QJsonObject &errors)
             errors.insert(QStringLiteral("fields.%1.type").arg(i),
                           fieldProblem(kInvalidValue, QStringLiteral("Must be an autodate field.")));
     }
+    // Last, so that the indexes in errors are those of the submitted list.
+    if (const qsizetype i = indexOf(QStringLiteral("id")); i < 0)
+        fields.prepend(systemIdField());
+    else if (fields[i].type != FieldType::Text || !fields[i].primaryKey)
+        errors.insert(QStringLiteral("fields.%1.type").arg(i),
+                      fieldProblem(kInvalidValue, QStringLiteral("The id field must be a primary-key text field.")));
     for (Field &f : fields)
         if (f.id.isEmpty())
             f.id = fieldTypeName(f.type) + randomDigits();
@@ -130,14 +131,16 @@ void readName(const QJsonObject &json, Collection &c, QJsonObject &errors)
 {
     c.name = json.value(QStringLiteral("name")).toString();
     QString problem;
-    if (c.name.isEmpty())
+    QString code = QStringLiteral("validation_invalid_name");
+    if (c.name.isEmpty()) {
         problem = QStringLiteral("Cannot be blank.");
-    else if (!isValidIdentifier(c.name))
+        code = QStringLiteral("validation_required");
+    } else if (!isValidIdentifier(c.name))
         problem = QStringLiteral("Must start with a letter and hold at most 63 letters, digits or _.");
     else if (c.name.startsWith(u'_') || c.name.startsWith(QStringLiteral("sqlite_"), Qt::CaseInsensitive))
         problem = QStringLiteral("Names starting with _ or sqlite_ are reserved.");
     if (!problem.isEmpty())
-        errors.insert(QStringLiteral("name"), fieldProblem(QStringLiteral("validation_invalid_name"), problem));
+        errors.insert(QStringLiteral("name"), fieldProblem(code, problem));
 }
 
 void readRules(const QJsonObject &json, Collection &c, QJsonObject &errors)

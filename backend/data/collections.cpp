@@ -7,6 +7,7 @@
 
 #include "collectionschema.h"
 #include "filter.h"
+#include "records.h"
 
 Q_LOGGING_CATEGORY(lcCollections, "outpost.data")
 
@@ -58,6 +59,75 @@ Status checkIndexNamesFree(Store::Database &db, const Collection &c, const QStri
             errors.insert(QStringLiteral("indexes.%1").arg(i),
                           fieldProblem(QStringLiteral("validation_index_name_exists"),
                                        QStringLiteral("The index name \"%1\" is taken.").arg(c.indexes[i].name)));
+    }
+    if (!errors.isEmpty())
+        return collectionError(QStringLiteral("Failed to validate the collection."), errors);
+    return {};
+}
+
+// Relation fields name their target by id or name; the stored definition always holds the id.
+Status resolveRelationTargets(Store::Database &db, Collection &c, const QJsonArray &submitted)
+{
+    // Errors name the position in the submitted list, which may lack the system fields.
+    auto submittedIndex = [&submitted](const QString &name, qsizetype fallback) {
+        for (qsizetype i = 0; i < submitted.size(); ++i)
+            if (submitted[i].toObject().value(u"name").toString() == name)
+                return i;
+        return fallback;
+    };
+    QJsonObject errors;
+    for (qsizetype i = 0; i < c.fields.size(); ++i) {
+        Field &f = c.fields[i];
+        if (f.type != FieldType::Relation)
+            continue;
+        if (f.collectionId == c.id || f.collectionId.compare(c.name, Qt::CaseInsensitive) == 0) {
+            f.collectionId = c.id;
+            continue;
+        }
+        auto target = loadCollection(db, f.collectionId);
+        if (target)
+            f.collectionId = target->id;
+        else if (target.error().code == ErrorCode::NotFound)
+            errors.insert(
+                QStringLiteral("fields.%1.collectionId").arg(submittedIndex(f.name, i)),
+                fieldProblem(
+                    QStringLiteral("validation_missing_collection"),
+                    QStringLiteral("The relation target collection \"%1\" does not exist.").arg(f.collectionId)));
+        else
+            return target.error();
+    }
+    if (!errors.isEmpty())
+        return collectionError(QStringLiteral("Failed to validate the collection."), errors);
+    return {};
+}
+
+// Every rule must compile against the collection as it will be (PocketBase refuses a bad rule
+// when the collection is saved, not when a request first meets it).
+Status checkRules(Store::Database &db, const Collection &c, const Clock &clock)
+{
+    auto all = allCollections(db);
+    if (!all)
+        return all.error();
+    all->removeIf([&c](const Collection &other) { return other.id == c.id; });
+    all->append(c);
+    const CollectionSet set(std::move(all).value());
+    const Collection &self = *set.find(c.id);
+    const auto resolver = recordResolver(set, self, true);
+    FilterContext context;
+    context.clock = &clock;
+    const std::pair<const char *, const std::optional<QString> *> rules[] = {{"listRule", &c.listRule},
+                                                                             {"viewRule", &c.viewRule},
+                                                                             {"createRule", &c.createRule},
+                                                                             {"updateRule", &c.updateRule},
+                                                                             {"deleteRule", &c.deleteRule}};
+    QJsonObject errors;
+    for (const auto &[key, rule] : rules) {
+        if (!*rule || (*rule)->trimmed().isEmpty())
+            continue;
+        if (auto compiled = compileFilter(**rule, *resolver, context); !compiled)
+            errors.insert(QLatin1String(key),
+                          fieldProblem(QStringLiteral("validation_invalid_rule"),
+                                       QStringLiteral("Invalid rule: %1").arg(compiled.error().message)));
     }
     if (!errors.isEmpty())
         return collectionError(QStringLiteral("Failed to validate the collection."), errors);
@@ -136,6 +206,43 @@ Result<Collection> loadCollection(Store::Database &db, const QString &idOrName)
     return fromRow(*s);
 }
 
+CollectionSet::CollectionSet(QList<Collection> collections)
+    : m_all(std::move(collections))
+{
+    for (qsizetype i = 0; i < m_all.size(); ++i) {
+        m_byId.insert(m_all[i].id, i);
+        m_byLowerName.insert(m_all[i].name.toLower(), i);
+    }
+}
+
+const Collection *CollectionSet::find(const QString &idOrName) const
+{
+    if (auto it = m_byId.constFind(idOrName); it != m_byId.constEnd())
+        return &m_all[*it];
+    if (auto it = m_byLowerName.constFind(idOrName.toLower()); it != m_byLowerName.constEnd())
+        return &m_all[*it];
+    return nullptr;
+}
+
+Result<QList<Collection>> allCollections(Store::Database &db)
+{
+    QList<Collection> result;
+    auto stmt = db.prepare("SELECT definition, created, updated FROM _collections ORDER BY name COLLATE NOCASE");
+    if (!stmt)
+        return stmt.error();
+    for (;;) {
+        auto row = stmt->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            return result;
+        auto c = fromRow(*stmt);
+        if (!c)
+            return c.error();
+        result.append(std::move(c).value());
+    }
+}
+
 Collections::Collections(Store::Store &store, const Clock &clock)
     : m_store(store)
     , m_clock(clock)
@@ -155,7 +262,7 @@ Result<Collection> Collections::create(const QJsonObject &definition)
     Collection c = std::move(parsed).value();
     c.system = false;
     c.created = c.updated = now();
-    Status s = m_store.write([&c](Store::Database &db) -> Status {
+    Status s = m_store.write([&c, &definition, this](Store::Database &db) -> Status {
         if (auto free = checkNameFree(db, c.name, c.id, {}); !free)
             return free;
         if (auto existing = loadCollection(db, c.id); existing)
@@ -165,38 +272,49 @@ Result<Collection> Collections::create(const QJsonObject &definition)
                                                               QStringLiteral("The id is taken."))}});
         if (auto free = checkIndexNamesFree(db, c, {}); !free)
             return free;
+        if (auto r = resolveRelationTargets(db, c, definition.value(u"fields").toArray()); !r)
+            return r;
+        if (auto r = checkRules(db, c, m_clock); !r)
+            return r;
         if (auto r = insertRow(db, c); !r)
             return r;
         return Schema::createTable(db, c);
     });
     if (!s)
         return s.error();
+    invalidate();
     qCInfo(lcCollections) << "created collection" << c.name << c.id;
     return c;
 }
 
 Result<QList<Collection>> Collections::list() const
 {
-    QList<Collection> result;
+    std::optional<Result<QList<Collection>>> result;
     Status s = m_store.read([&result](Store::Database &db) -> Status {
-        auto stmt = db.prepare("SELECT definition, created, updated FROM _collections ORDER BY name COLLATE NOCASE");
-        if (!stmt)
-            return stmt.error();
-        for (;;) {
-            auto row = stmt->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                return {};
-            auto c = fromRow(*stmt);
-            if (!c)
-                return c.error();
-            result.append(std::move(c).value());
-        }
+        result = allCollections(db);
+        return {};
     });
     if (!s)
         return s.error();
-    return result;
+    return *result;
+}
+
+Result<CollectionSnapshot> Collections::snapshot() const
+{
+    std::lock_guard lock(m_snapshotMutex);
+    if (!m_snapshot) {
+        auto all = list();
+        if (!all)
+            return all.error();
+        m_snapshot = std::make_shared<const CollectionSet>(std::move(all).value());
+    }
+    return m_snapshot;
+}
+
+void Collections::invalidate()
+{
+    std::lock_guard lock(m_snapshotMutex);
+    m_snapshot.reset();
 }
 
 Result<Collection> Collections::get(const QString &idOrName) const
@@ -229,6 +347,10 @@ Result<Collection> Collections::update(const QString &idOrName, const QJsonObjec
             return free;
         if (auto free = checkIndexNamesFree(db, *after, before->name); !free)
             return free;
+        if (auto r = resolveRelationTargets(db, *after, patch.value(u"fields").toArray()); !r)
+            return r;
+        if (auto r = checkRules(db, *after, m_clock); !r)
+            return r;
         if (auto r = Schema::alterTable(db, *before, *after); !r)
             return r;
         auto stmt = db.prepare("UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?");
@@ -243,18 +365,33 @@ Result<Collection> Collections::update(const QString &idOrName, const QJsonObjec
     });
     if (!s)
         return s.error();
+    invalidate();
     qCInfo(lcCollections) << "updated collection" << updated->name << updated->id;
     return *updated;
 }
 
 Status Collections::remove(const QString &idOrName)
 {
-    return m_store.write([&idOrName](Store::Database &db) -> Status {
+    Status s = m_store.write([&idOrName](Store::Database &db) -> Status {
         auto c = loadCollection(db, idOrName);
         if (!c)
             return c.error();
         if (c->system)
             return makeError(ErrorCode::PermissionDenied, QStringLiteral("System collections cannot be deleted."));
+        auto others = allCollections(db);
+        if (!others)
+            return others.error();
+        for (const Collection &other : *others) {
+            if (other.id == c->id)
+                continue;
+            for (const Field &f : other.fields)
+                if (f.type == FieldType::Relation && f.collectionId == c->id)
+                    return collectionError(
+                        QStringLiteral("The collection is referenced by the relation field \"%1.%2\"; remove or "
+                                       "change that field first.")
+                            .arg(other.name, f.name),
+                        {});
+        }
         auto stmt = db.prepare("DELETE FROM _collections WHERE id = ?");
         if (!stmt)
             return stmt.error();
@@ -262,6 +399,9 @@ Status Collections::remove(const QString &idOrName)
             return r;
         return db.exec((QStringLiteral("DROP TABLE ") + quoteIdentifier(c->name).value()).toUtf8().constData());
     });
+    if (s)
+        invalidate();
+    return s;
 }
 
 } // namespace Outpost::Data

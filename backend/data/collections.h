@@ -1,8 +1,11 @@
 #pragma once
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
+#include <memory>
+#include <mutex>
 
 #include "../core/clock.h"
 #include "../core/result.h"
@@ -10,6 +13,23 @@
 #include "collection.h"
 
 namespace Outpost::Data {
+
+// Every collection at one moment, immutable: what request handlers read instead of querying
+// `_collections` per request. Thread-safe to share.
+class CollectionSet
+{
+public:
+    explicit CollectionSet(QList<Collection> collections);
+    // By id, or by name (case-insensitive); nullptr when absent.
+    const Collection *find(const QString &idOrName) const;
+    const QList<Collection> &all() const { return m_all; }
+
+private:
+    QList<Collection> m_all;
+    QHash<QString, qsizetype> m_byId;
+    QHash<QString, qsizetype> m_byLowerName;
+};
+using CollectionSnapshot = std::shared_ptr<const CollectionSet>;
 
 // The schema side of collections: their definitions in data.db's `_collections` table and the
 // real table of each (columns from the fields, indexes from the parsed index strings).
@@ -36,6 +56,8 @@ public:
     Result<QList<Collection>> list() const;
     // By id, or by name (case-insensitive).
     Result<Collection> get(const QString &idOrName) const;
+    // The current set, reloaded after each successful create/update/remove (and on first use).
+    Result<CollectionSnapshot> snapshot() const;
 
     // Applies the keys present in `patch` (name, fields, indexes, the rules) to the collection.
     // Fields are matched by id: a field with an unknown or no id is added, a missing one removed,
@@ -50,6 +72,10 @@ public:
 
 private:
     QString now() const;
+    void invalidate();
+
+    mutable std::mutex m_snapshotMutex;
+    mutable CollectionSnapshot m_snapshot;
 
     Store::Store &m_store;
     const Clock &m_clock;
@@ -58,5 +84,7 @@ private:
 // Loads one collection by id or name with `db`; NotFound when absent. For callers already inside
 // a Store::read()/write() callback.
 Result<Collection> loadCollection(Store::Database &db, const QString &idOrName);
+// Every collection, ordered by name, read with `db`.
+Result<QList<Collection>> allCollections(Store::Database &db);
 
 } // namespace Outpost::Data

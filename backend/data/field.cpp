@@ -126,8 +126,10 @@ void readName(OptionReader &r, Field &f)
         r.fail("name", QStringLiteral("validation_match_invalid"),
                QStringLiteral("must start with a letter or _ and hold at most 63 letters, digits or _"));
     else if (!f.system
-             && QStringList {QStringLiteral("id"), QStringLiteral("created"), QStringLiteral("updated")}.contains(
-                 f.name))
+             && QStringList {QStringLiteral("id"), QStringLiteral("collectionId"), QStringLiteral("collectionName"),
+                             QStringLiteral("expand"), QStringLiteral("null"), QStringLiteral("true"),
+                             QStringLiteral("false"), QStringLiteral("_rowid_")}
+                    .contains(f.name, Qt::CaseInsensitive))
         r.fail("name", QStringLiteral("validation_not_in_invalid"), QStringLiteral("is reserved for system fields"));
 }
 

@@ -105,8 +105,26 @@ private:
         return resolveField(token);
     }
 
+    // The ":modifier" after a path, if any: lower, length or isset (PocketBase's names).
+    Result<QString> modifierOf(const FilterToken &token, bool allowIsset) const
+    {
+        const qsizetype colon = token.text.indexOf(u':');
+        if (colon < 0)
+            return QString();
+        const QString modifier = token.text.mid(colon + 1);
+        if (modifier == u"lower" || modifier == u"length" || (allowIsset && modifier == u"isset"))
+            return modifier;
+        return filterSyntaxError(
+            token.position + int(colon),
+            QStringLiteral("the modifier \":%1\" is not supported here; use :lower or :length%2")
+                .arg(modifier, allowIsset ? QStringLiteral(", or :isset on @request.body") : QString()));
+    }
+
     Result<FilterOperand> resolveField(const FilterToken &token)
     {
+        auto modifier = modifierOf(token, false);
+        if (!modifier)
+            return modifier.error();
         auto path = splitPath(token, 0);
         if (!path)
             return path.error();
@@ -123,6 +141,17 @@ private:
             return makeError(
                 ErrorCode::Internal,
                 QStringLiteral("filter: the field resolver returned unusable SQL for %1").arg(describe(token)));
+        if (*modifier == u"lower")
+            return fieldOperand(QStringLiteral("LOWER(%1)").arg(field->sqlExpression), field->multiple);
+        if (*modifier == u"length") {
+            // Elements of a multi-valued field; characters of a single value.
+            const QString e = field->sqlExpression;
+            return fieldOperand(field->multiple ? QStringLiteral("(CASE WHEN json_valid(%1) AND json_type(%1) = "
+                                                                 "'array' THEN json_array_length(%1) ELSE 0 END)")
+                                                      .arg(e)
+                                                : QStringLiteral("LENGTH(COALESCE(%1, ''))").arg(e),
+                                false);
+        }
         return fieldOperand(std::move(field->sqlExpression), field->multiple);
     }
 
@@ -164,16 +193,31 @@ private:
         if (path->size() < 3)
             return filterSyntaxError(token.position + token.length,
                                      QStringLiteral("expected a field name after %1").arg(describe(token)));
+        auto modifier = modifierOf(token, area == u"body");
+        if (!modifier)
+            return modifier.error();
+        QJsonValue value = *object;
+        bool present = true;
+        for (const QString &key : path->mid(2)) {
+            present = value.isObject() && value.toObject().contains(key);
+            value = value.isObject() ? value.toObject().value(key) : QJsonValue();
+        }
+        if (*modifier == u"isset")
+            return valueOperand(qint64(present ? 1 : 0));
+        if (*modifier == u"length")
+            return valueOperand(qint64(value.isArray() ? value.toArray().size() : value.toString().size()));
+        if (*modifier == u"lower")
+            return contextOperand(QJsonObject {{QStringLiteral("v"), value.toString().toLower()}},
+                                  {QStringLiteral("v")});
         return contextOperand(*object, path->mid(2));
     }
 
     // The dotted identifier in token split at '.', from the character at offset on, each part validated.
     Result<QStringList> splitPath(const FilterToken &token, qsizetype offset) const
     {
-        const QStringView text(token.text);
+        QStringView text(token.text);
         if (const qsizetype colon = text.indexOf(u':'); colon >= 0)
-            return filterSyntaxError(token.position + int(colon),
-                                     QStringLiteral("field modifiers such as \":lower\" are not supported yet"));
+            text = text.first(colon); // the modifier was checked by modifierOf()
         QStringList path;
         for (qsizetype start = offset; start <= text.size();) {
             qsizetype dot = text.indexOf(u'.', start);

@@ -47,9 +47,13 @@ namespace Outpost::Data {
 // - Date macros are UTC strings formatted like PocketBase dates ("2006-01-02 15:04:05.000Z"); @second ..
 //   @year are integers (@weekday: 0 = Sunday). A missing @request value is null.
 //
-// Not supported yet (they fail with an InvalidArgument naming the position): field modifiers (":lower",
-// ":length", ":each", ":isset", ":changed"), @collection.* joins, @request.method and @request.context,
-// and geo/strftime functions.
+// Modifiers: "field:lower" (LOWER()), "field:length" (elements of a multi-valued field, characters of
+// a single one), "@request.body.x:isset" (whether the key was submitted), "@request.*.x:length" and
+// ":lower" on request values.
+//
+// Not supported yet (they fail with an InvalidArgument naming the position): the ":each" and
+// ":changed" modifiers, @collection.* joins, @request.method and @request.context, and geo/strftime
+// functions.
 
 // Limits that keep a hostile filter from using unbounded memory or stack.
 constexpr qsizetype kMaxFilterLength = 4096; // characters (UTF-16 code units)

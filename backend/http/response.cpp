@@ -81,6 +81,39 @@ const char *reasonText(int status)
     }
 }
 
+// PocketBase nests the errors of list items: {"fields": {"0": {"name": {code, message}}}}. Our
+// services key them flat ("fields.0.name"); `data` gets the nested form, `errors` the flat one.
+void insertNested(QJsonObject &into, QStringView key, const QJsonValue &value)
+{
+    const qsizetype dot = key.indexOf(u'.');
+    if (dot < 0) {
+        into.insert(key.toString(), value);
+        return;
+    }
+    const QString head = key.left(dot).toString();
+    QJsonObject child = into.value(head).toObject();
+    insertNested(child, key.mid(dot + 1), value);
+    into.insert(head, child);
+}
+
+// Walks field errors keyed flat ("fields.0.name") or nested ({"requests": {"0": {...}}}): a leaf
+// is an object with a "code". Fills PocketBase's nested `data` and RFC 9457's flat `errors` list.
+void collectErrors(const QJsonObject &fields, const QString &prefix, QJsonObject &data, QJsonArray &errors)
+{
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+        const QString path = prefix.isEmpty() ? it.key() : prefix + u'.' + it.key();
+        const QJsonObject value = it.value().toObject();
+        if (value.contains(u"code") || !it.value().isObject()) {
+            insertNested(data, path, it.value());
+            QJsonObject e = value;
+            e.insert(QStringLiteral("field"), path);
+            errors.append(e);
+        } else {
+            collectErrors(value, path, data, errors);
+        }
+    }
+}
+
 } // namespace
 
 QByteArray reasonPhrase(int status)
@@ -128,17 +161,13 @@ Response Response::problem(int status, const QString &detail, const QJsonObject 
                       {QStringLiteral("title"), title},
                       {QStringLiteral("status"), status},
                       {QStringLiteral("detail"), detail},
-                      {QStringLiteral("message"), detail},
-                      {QStringLiteral("data"), fields}};
-    if (!fields.isEmpty()) {
-        QJsonArray errors;
-        for (auto it = fields.begin(); it != fields.end(); ++it) {
-            QJsonObject e = it.value().toObject();
-            e.insert(QStringLiteral("field"), it.key());
-            errors.append(e);
-        }
+                      {QStringLiteral("message"), detail}};
+    QJsonObject data;
+    QJsonArray errors;
+    collectErrors(fields, QString(), data, errors);
+    body.insert(QStringLiteral("data"), data);
+    if (!errors.isEmpty())
         body.insert(QStringLiteral("errors"), errors);
-    }
     return Response {status, "application/problem+json", QJsonDocument(body).toJson(QJsonDocument::Compact), {}};
 }
 

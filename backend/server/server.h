@@ -18,8 +18,14 @@ class PasswordHasher;
 class Jwt;
 class Superusers;
 } // namespace Outpost::Auth
+namespace Outpost::Data {
+class Collections;
+class Records;
+} // namespace Outpost::Data
 namespace Outpost::Http {
 class HttpServer;
+class CollectionsController;
+class RecordsController;
 class Router;
 class HealthController;
 class AuthController;
@@ -67,6 +73,16 @@ public:
         Q_ASSERT(m_superusers);
         return *m_superusers;
     }
+    Data::Collections &collections()
+    {
+        Q_ASSERT(m_collections);
+        return *m_collections;
+    }
+    const Data::Records &records() const
+    {
+        Q_ASSERT(m_records);
+        return *m_records;
+    }
     const Observe::RequestStats &stats() const { return m_stats; }
     QThreadPool *blockingPool() { return &m_blockingPool; }
 
@@ -86,9 +102,13 @@ private:
     std::unique_ptr<Auth::PasswordHasher> m_hasher;
     std::unique_ptr<Auth::Jwt> m_jwt;
     std::unique_ptr<Auth::Superusers> m_superusers;
+    std::unique_ptr<Data::Collections> m_collections;
+    std::unique_ptr<Data::Records> m_records;
     std::unique_ptr<Http::Router> m_router;
     std::unique_ptr<Http::HealthController> m_health;
     std::unique_ptr<Http::AuthController> m_auth;
+    std::unique_ptr<Http::CollectionsController> m_collectionsApi;
+    std::unique_ptr<Http::RecordsController> m_recordsApi;
     std::unique_ptr<Http::HttpServer> m_http;
 };
 

@@ -14,6 +14,7 @@ Database::Database(sqlite3 *db, QString path)
 
 Database::~Database()
 {
+    m_queryCache.clear();
     m_cache.clear(); // statements must be finalized before the connection closes
     sqlite3_close_v2(m_db);
 }
@@ -82,6 +83,22 @@ Statement *Database::cached(const char *sql)
     return m_cache.back().second.get();
 }
 
+Result<Statement *> Database::cachedQuery(const QString &sql)
+{
+    if (auto it = m_queryCache.find(sql); it != m_queryCache.end()) {
+        it->second->reset();
+        return it->second.get();
+    }
+    auto prepared = prepare(sql.toUtf8().constData());
+    if (!prepared)
+        return prepared.error();
+    if (m_queryCache.size() >= 256)
+        m_queryCache.clear();
+    auto &slot = m_queryCache[sql];
+    slot = std::make_unique<Statement>(std::move(prepared).value());
+    return slot.get();
+}
+
 qint64 Database::lastInsertRowId() const
 {
     return sqlite3_last_insert_rowid(m_db);
@@ -148,6 +165,27 @@ Statement &Statement::bindNull(int index)
 {
     sqlite3_bind_null(m_stmt, index);
     return *this;
+}
+
+Statement &Statement::bind(int index, const QVariant &value)
+{
+    switch (value.typeId()) {
+    case QMetaType::QString:
+        return bind(index, value.toString());
+    case QMetaType::QByteArray:
+        return bind(index, value.toByteArray());
+    case QMetaType::Bool:
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::LongLong:
+    case QMetaType::ULongLong:
+        return bind(index, value.toLongLong());
+    case QMetaType::Double:
+    case QMetaType::Float:
+        return bind(index, value.toDouble());
+    default:
+        return value.isNull() ? bindNull(index) : bind(index, value.toString());
+    }
 }
 
 Result<bool> Statement::step()

@@ -4,6 +4,8 @@
 #include <QString>
 #include <QVariant>
 #include <memory>
+#include <unordered_map>
+#include <vector>
 
 #include "../core/result.h"
 
@@ -33,6 +35,9 @@ public:
     Result<Statement> prepare(const char *sql);
     // Prepared once per connection and kept: for statements on hot paths.
     Statement *cached(const char *sql);
+    // The same for statements built at run time (keyed by their text; at most 256 are kept, the
+    // cache starts over when full). Returned reset, without bindings.
+    Result<Statement *> cachedQuery(const QString &sql);
 
     qint64 lastInsertRowId() const;
     int changes() const;
@@ -45,6 +50,7 @@ private:
     sqlite3 *m_db;
     QString m_path;
     std::vector<std::pair<const char *, std::unique_ptr<Statement>>> m_cache;
+    std::unordered_map<QString, std::unique_ptr<Statement>> m_queryCache;
 };
 
 // A prepared statement. Bind indexes start at 1, column indexes at 0, as in SQLite.
@@ -61,6 +67,8 @@ public:
     Statement &bind(int index, int value) { return bind(index, qint64(value)); }
     Statement &bind(int index, double value);
     Statement &bindNull(int index);
+    // QString, QByteArray (BLOB), bool/int/qint64, double; a null or invalid QVariant binds NULL.
+    Statement &bind(int index, const QVariant &value);
 
     // Advances: true when a row is available, false when done.
     Result<bool> step();

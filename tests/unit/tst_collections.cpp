@@ -212,7 +212,7 @@ void TestCollections::refusesBadDefinitions_data()
     QTest::addColumn<QByteArray>("definition");
     QTest::addColumn<QString>("key");
     QTest::addColumn<QString>("code");
-    QTest::newRow("blank name") << QByteArray(R"j({"name": ""})j") << u"name"_qs << u"validation_invalid_name"_qs;
+    QTest::newRow("blank name") << QByteArray(R"j({"name": ""})j") << u"name"_qs << u"validation_required"_qs;
     QTest::newRow("digit first") << QByteArray(R"j({"name": "1posts"})j") << u"name"_qs
                                  << u"validation_invalid_name"_qs;
     QTest::newRow("quote") << QByteArray(R"j({"name": "a\"b"})j") << u"name"_qs << u"validation_invalid_name"_qs;
@@ -228,7 +228,10 @@ void TestCollections::refusesBadDefinitions_data()
     QTest::newRow("duplicate field") << QByteArray(R"j({"name": "p", "fields": [{"name": "a", "type": "text"},
         {"name": "b", "type": "text"}, {"name": "A", "type": "bool"}]})j")
                                      << u"fields.2.name"_qs << u"validation_duplicated_field_name"_qs;
-    QTest::newRow("reserved field") << QByteArray(R"j({"name": "p", "fields": [{"name": "created", "type": "text"}]})j")
+    QTest::newRow("created not autodate")
+        << QByteArray(R"j({"name": "p", "fields": [{"name": "created", "type": "text"}]})j") << u"fields.0.type"_qs
+        << u"validation_invalid_value"_qs;
+    QTest::newRow("reserved field") << QByteArray(R"j({"name": "p", "fields": [{"name": "id", "type": "bool"}]})j")
                                     << u"fields.0.name"_qs << u"validation_not_in_invalid"_qs;
     QTest::newRow("rule type") << QByteArray(R"j({"name": "p", "listRule": 1})j") << u"listRule"_qs
                                << u"validation_invalid_value"_qs;

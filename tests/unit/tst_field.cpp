@@ -482,8 +482,6 @@ void TestField::fromJsonRefuses_data()
     add("name of 64", "{\"name\":\"" + QByteArray(64, 'a') + "\",\"type\":\"text\"}", "name",
         "validation_match_invalid");
     add("name id", R"({"name":"id","type":"text"})", "name", "validation_not_in_invalid");
-    add("name created", R"({"name":"created","type":"autodate","onCreate":true})", "name", "validation_not_in_invalid");
-    add("name updated", R"({"name":"updated","type":"autodate","onUpdate":true})", "name", "validation_not_in_invalid");
     add("required not a bool", R"({"name":"x","type":"text","required":"yes"})", "required",
         "validation_invalid_value");
     add("text min > max", R"({"name":"x","type":"text","min":5,"max":2})", "max",

@@ -172,6 +172,9 @@ void TestFilter::compiles_data()
     row("field vs field", "title = author.name", u"COALESCE(\"title\", '') = COALESCE(" + kAuthorName + u", '')");
     row("> null binds NULL", "views > null", s(R"("views" > ?)"), {QVariant()});
     row("value vs value", "1 != 2", s("? IS NOT ?"), {num(1), num(2)});
+    // Modifiers.
+    row(":lower", "title:lower = 'abc'", s(R"(LOWER("title") = ?)"), {str("abc")});
+    row(":length of text", "title:length > 3", s(R"(LENGTH(COALESCE("title", '')) > ?)"), {num(3)});
     // Structure.
     row("&& before ||", "title = 'a' || views = 1 && score = 2", s(R"(("title" = ? OR ("views" = ? AND "score" = ?)))"),
         {str("a"), num(1), num(2)});
@@ -319,7 +322,8 @@ void TestFilter::rejects_data()
     row("empty path part", s("author..name = 1"), 8, R"(invalid name "" in "author..name")");
     row("name too long", QString(64, u'a') + u" = 1", 1, "invalid name");
     row("hash", s("#title = 1"), 1, R"(invalid name "#title")");
-    row("modifier", s("title:lower = 'a'"), 6, R"(field modifiers such as ":lower" are not supported yet)");
+    row("modifier :each", s("title:each = 'a'"), 6, R"(the modifier ":each" is not supported here)");
+    row("isset on a field", s("title:isset = true"), 6, R"(the modifier ":isset" is not supported here)");
     row("invalid number", s("views > 12abc"), 9, R"(invalid number "12abc")");
     row("unknown macro", s("created > @never"), 11, R"(unknown macro "@never")");
     row("@collection", s("@collection.users.id = 1"), 1, "@collection references are not supported yet");

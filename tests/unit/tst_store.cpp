@@ -1,9 +1,16 @@
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -73,9 +80,106 @@ constexpr Migration kTwoSteps[] = {
     {2, "second", "CREATE TABLE two (y TEXT) STRICT; INSERT INTO two VALUES ('seed');"},
 };
 
+// Upper bound of every wait in the write-group tests; they finish in milliseconds when they pass.
+constexpr auto kWait = std::chrono::seconds(20);
+constexpr int kWaitMs = 20'000;
+
+// Holds data.db's writer thread inside a job until opened, so that jobs submitted meanwhile queue up
+// and form the next group(s) deterministically. Declare it after the store: its destructor opens it
+// before the store drains its queue. The state is shared with the job, which may outlive the gate.
+class WriterGate
+{
+public:
+    ~WriterGate() { open(); }
+
+    // Submits the gate job; true once the writer thread is inside it.
+    bool close(Store::Store &store)
+    {
+        store.submitWrite(
+            [state = m_state](Database &) -> Status {
+                std::unique_lock lock(state->mutex);
+                state->entered = true;
+                state->changed.notify_all();
+                if (!state->changed.wait_for(lock, kWait, [&] { return state->opened; }))
+                    return makeError(ErrorCode::Internal, QStringLiteral("the gate was never opened"));
+                return {};
+            },
+            {});
+        std::unique_lock lock(m_state->mutex);
+        return m_state->changed.wait_for(lock, kWait, [this] { return m_state->entered; });
+    }
+
+    void open()
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->opened = true;
+        m_state->changed.notify_all();
+    }
+
+private:
+    struct State
+    {
+        std::mutex mutex;
+        std::condition_variable changed;
+        bool entered = false;
+        bool opened = false;
+    };
+    std::shared_ptr<State> m_state = std::make_shared<State>();
+};
+
+// Rows of _settings whose key is LIKE `pattern`; -1 when the query fails.
+qint64 countKeys(Store::Store &store, const QString &pattern)
+{
+    qint64 count = -1;
+    const Status s = store.read([&](Database &db) -> Status {
+        auto select = db.prepare("SELECT count(*) FROM _settings WHERE key LIKE ?");
+        if (!select)
+            return select.error();
+        select->bind(1, pattern);
+        auto row = select->step();
+        if (!row)
+            return row.error();
+        count = select->int64(0);
+        return {};
+    });
+    return s ? count : -1;
+}
+
+// The ways a job's SQL can make SQLite abandon the whole transaction, not just the statement.
+enum class Abort { OrRollback, RaiseRollback, DiskFull, JobRollsBack };
+
+Status abortTransaction(Database &db, Abort how)
+{
+    switch (how) {
+    case Abort::OrRollback:
+        return db.exec("INSERT OR ROLLBACK INTO _settings(key, value) VALUES ('taken', x'00')");
+    case Abort::RaiseRollback:
+        return insertSetting(db, QStringLiteral("poison"), "1");
+    case Abort::DiskFull: {
+        // An INSERT that cannot abort on a constraint has no statement journal to fall back on when
+        // it meets SQLITE_FULL, so SQLite rolls back the transaction (sqlite3VdbeHalt). The limit
+        // is per connection: undo it.
+        auto pages = queryInt(db, "PRAGMA page_count");
+        if (!pages)
+            return pages.error();
+        const QByteArray limit = "PRAGMA max_page_count = " + QByteArray::number(*pages);
+        if (auto s = db.exec(limit.constData()); !s)
+            return s;
+        const Status full = db.exec("INSERT INTO blobs VALUES (zeroblob(262144))");
+        if (auto s = db.exec("PRAGMA max_page_count = 4294967294"); !s)
+            return s;
+        return full;
+    }
+    case Abort::JobRollsBack:
+        return db.exec("ROLLBACK"); // breaks submitWrite()'s contract; the store must still notice
+    }
+    return {};
+}
+
 } // namespace
 
 Q_DECLARE_METATYPE(Outpost::Durability)
+Q_DECLARE_METATYPE(Abort)
 
 class TestStore : public QObject
 {
@@ -109,6 +213,16 @@ private slots:
     void transactionRollsBackUnlessCommitted();
     void statementRoundTripsEveryType();
     void dataSizeGrows();
+
+    void concurrentSubmitsShareGroups();
+    void groupsAreBounded();
+    void failingJobLeavesItsGroupAlone();
+    void writeKeepsItsSemanticsAmongGroupedJobs();
+    void writeOnTheWriterThreadRefused();
+    void destructionRunsQueuedJobs();
+    void transactionAbortFailsTheWholeGroup_data();
+    void transactionAbortFailsTheWholeGroup();
+    void groupedWriteThroughput();
 
 private:
     Store::Store::Options options(Durability durability = Durability::Full) const;
@@ -756,6 +870,453 @@ void TestStore::dataSizeGrows()
         store->write([](Database &db) { return insertSetting(db, QStringLiteral("big"), QByteArray(256 * 1024, 'x')); })
             .ok());
     QVERIFY(store->dataSizeBytes() >= before + 256 * 1024);
+}
+
+void TestStore::concurrentSubmitsShareGroups()
+{
+    constexpr int kThreads = 8;
+    constexpr int kEach = 250;
+    constexpr int kJobs = kThreads * kEach;
+    std::vector<std::atomic<int>> calls(kJobs);
+    std::atomic<int> finished {0}, failures {0};
+    auto store = openStore(); // after what its jobs use: it may drain them when a check fails
+    QVERIFY(store);
+    const quint64 groupsBefore = store->writeGroupCount();
+
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                const int job = t * kEach + i;
+                store->submitWrite(
+                    [job](Database &db) { return insertSetting(db, QStringLiteral("c%1").arg(job), "v"); },
+                    [&, job](Status s) {
+                        if (!s)
+                            ++failures;
+                        ++calls[job];
+                        ++finished;
+                    });
+            }
+        });
+    }
+    for (auto &thread : threads)
+        thread.join();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.load(), kJobs, kWaitMs);
+
+    QCOMPARE(failures.load(), 0);
+    for (int job = 0; job < kJobs; ++job)
+        QCOMPARE(calls[job].load(), 1);
+    QCOMPARE(countKeys(*store, QStringLiteral("c%")), qint64(kJobs));
+    const quint64 groups = store->writeGroupCount() - groupsBefore;
+    qInfo("%d jobs from %d threads committed in %llu groups", kJobs, kThreads, groups);
+    QVERIFY(groups >= quint64(kJobs / Store::Store::maxWriteGroupSize));
+    QVERIFY2(groups < quint64(kJobs), "no two jobs shared a commit");
+}
+
+void TestStore::groupsAreBounded()
+{
+    constexpr int kJobs = 2 * Store::Store::maxWriteGroupSize + 1;
+    std::atomic<int> finished {0}, failures {0};
+    auto store = openStore(Durability::Normal);
+    QVERIFY(store);
+    WriterGate gate;
+    const quint64 groupsBefore = store->writeGroupCount();
+    QVERIFY(gate.close(*store));
+    for (int job = 0; job < kJobs; ++job) {
+        store->submitWrite([job](Database &db) { return insertSetting(db, QStringLiteral("b%1").arg(job), "v"); },
+                           [&](Status s) {
+                               if (!s)
+                                   ++failures;
+                               ++finished;
+                           });
+    }
+    gate.open();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.load(), kJobs, kWaitMs);
+    QCOMPARE(failures.load(), 0);
+    QCOMPARE(store->writeGroupCount() - groupsBefore, quint64(1 + 3)); // the gate, then 512 + 512 + 1
+}
+
+void TestStore::failingJobLeavesItsGroupAlone()
+{
+    std::mutex mutex;
+    std::vector<std::pair<int, Status>> results; // in the order the dones ran
+    auto store = openStore();
+    QVERIFY(store);
+    QVERIFY(store
+                ->write([](Database &db) -> Status {
+                    if (auto s = insertSetting(db, QStringLiteral("taken"), "0"); !s)
+                        return s;
+                    return db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY) STRICT; "
+                                   "CREATE TABLE child (parent INTEGER REFERENCES parent(id) "
+                                   "DEFERRABLE INITIALLY DEFERRED) STRICT");
+                })
+                .ok());
+    WriterGate gate;
+    const quint64 groupsBefore = store->writeGroupCount();
+    QVERIFY(gate.close(*store));
+
+    const auto insertThen = [](const char *key, std::function<Status(Database &)> then) {
+        return [key, then](Database &db) -> Status {
+            if (auto s = insertSetting(db, QString::fromLatin1(key), "1"); !s)
+                return s;
+            return then ? then(db) : Status();
+        };
+    };
+    const std::vector<std::function<Status(Database &)>> jobs = {
+        insertThen("a", {}),
+        insertThen("b",
+                   [](Database &) -> Status { return makeError(ErrorCode::PermissionDenied, QStringLiteral("b")); }),
+        insertThen("c", {}),
+        insertThen("d", [](Database &db) { return insertSetting(db, QStringLiteral("taken"), "1"); }),
+        insertThen("e", [](Database &) -> Status { throw std::runtime_error("e threw"); }),
+        insertThen("f", {}),
+        // Only COMMIT would notice: the job must fail on its own instead of failing the group.
+        insertThen("g", [](Database &db) { return db.exec("INSERT INTO child VALUES (42)"); }),
+        insertThen("h", {}),
+    };
+    for (int i = 0; i < int(jobs.size()); ++i) {
+        store->submitWrite(jobs[i], [&, i](Status s) {
+            std::lock_guard lock(mutex);
+            results.emplace_back(i, std::move(s));
+        });
+    }
+    gate.open();
+    const auto doneCount = [&] {
+        std::lock_guard lock(mutex);
+        return results.size();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(doneCount(), jobs.size(), kWaitMs);
+
+    QCOMPARE(store->writeGroupCount() - groupsBefore, quint64(2)); // the gate's group and this one
+    for (int i = 0; i < int(jobs.size()); ++i)
+        QCOMPARE(results[i].first, i); // done in submission order
+    QVERIFY(results[0].second.ok());
+    QCOMPARE(results[1].second.error().code, ErrorCode::PermissionDenied);
+    QCOMPARE(results[1].second.error().message, QStringLiteral("b"));
+    QVERIFY(results[2].second.ok());
+    QCOMPARE(results[3].second.error().code, ErrorCode::Conflict);
+    QCOMPARE(results[4].second.error().code, ErrorCode::Internal);
+    QVERIFY2(results[4].second.error().message.contains(QStringLiteral("e threw")),
+             qPrintable(results[4].second.error().message));
+    QVERIFY(results[5].second.ok());
+    QCOMPARE(results[6].second.error().code, ErrorCode::Conflict);
+    QVERIFY(results[7].second.ok());
+    for (const char *key : {"a", "c", "f", "h", "taken"})
+        QCOMPARE(countKeys(*store, QString::fromLatin1(key)), qint64(1));
+    for (const char *key : {"b", "d", "e", "g"})
+        QCOMPARE(countKeys(*store, QString::fromLatin1(key)), qint64(0)); // only the failed job's own rows went
+}
+
+void TestStore::writeKeepsItsSemanticsAmongGroupedJobs()
+{
+    std::atomic<int> finished {0}, failures {0};
+    auto store = openStore();
+    QVERIFY(store);
+    QVERIFY(store->write([](Database &db) { return insertSetting(db, QStringLiteral("taken"), "0"); }).ok());
+    constexpr int kThreads = 4;
+    constexpr int kEach = 200;
+    constexpr int kWrites = 60;
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                store->submitWrite(
+                    [t, i](Database &db) { return insertSetting(db, QStringLiteral("bg%1-%2").arg(t).arg(i), "v"); },
+                    [&](Status s) {
+                        if (!s)
+                            ++failures;
+                        ++finished;
+                    });
+                if (i % 20 == 0)
+                    std::this_thread::yield(); // spread the submissions over the main thread's writes
+            }
+        });
+    }
+    for (int i = 0; i < kWrites; ++i) {
+        const QString key = QStringLiteral("w%1").arg(i);
+        switch (i % 3) {
+        case 0: {
+            const Status s = store->write([&](Database &db) { return insertSetting(db, key, "v"); });
+            QVERIFY2(s.ok(), qPrintable(message(s)));
+            QCOMPARE(countKeys(*store, key), qint64(1)); // committed before write() returned
+            break;
+        }
+        case 1: {
+            const Status s = store->write([&](Database &db) -> Status {
+                if (auto inserted = insertSetting(db, key, "v"); !inserted)
+                    return inserted;
+                return makeError(ErrorCode::InvalidArgument, QStringLiteral("refused %1").arg(i));
+            });
+            QVERIFY(!s.ok());
+            QCOMPARE(s.error().code, ErrorCode::InvalidArgument);
+            QCOMPARE(s.error().message, QStringLiteral("refused %1").arg(i));
+            QCOMPARE(countKeys(*store, key), qint64(0));
+            break;
+        }
+        default: {
+            const Status s = store->write([&](Database &db) -> Status {
+                if (auto inserted = insertSetting(db, key, "v"); !inserted)
+                    return inserted;
+                return insertSetting(db, QStringLiteral("taken"), "1");
+            });
+            QVERIFY(!s.ok());
+            QCOMPARE(s.error().code, ErrorCode::Conflict);
+            QCOMPARE(countKeys(*store, key), qint64(0));
+        }
+        }
+    }
+    for (auto &thread : threads)
+        thread.join();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.load(), kThreads * kEach, kWaitMs);
+    QCOMPARE(failures.load(), 0);
+    QCOMPARE(countKeys(*store, QStringLiteral("bg%")), qint64(kThreads * kEach));
+    QCOMPARE(countKeys(*store, QStringLiteral("w%")), qint64((kWrites + 2) / 3));
+}
+
+void TestStore::writeOnTheWriterThreadRefused()
+{
+    std::atomic<int> refused {0}, followUps {0};
+    auto store = openStore();
+    QVERIFY(store);
+    const auto nested = [&store](Database &) { return store->write([](Database &) { return Status(); }); };
+
+    // From inside write(): refused instead of waiting for itself; the outer write goes on.
+    Status inner;
+    const Status outer = store->write([&](Database &db) -> Status {
+        inner = nested(db);
+        return insertSetting(db, QStringLiteral("outer"), "1");
+    });
+    QVERIFY2(outer.ok(), qPrintable(message(outer)));
+    QVERIFY(!inner.ok());
+    QCOMPARE(inner.error().code, ErrorCode::Internal);
+    QCOMPARE(countKeys(*store, QStringLiteral("outer")), qint64(1));
+
+    // From a job and from a done; a done may submit a follow-up job.
+    store->submitWrite(nested, [&](Status s) {
+        if (!s && s.error().code == ErrorCode::Internal)
+            ++refused;
+        if (!store->write([](Database &) { return Status(); }))
+            ++refused;
+        store->submitWrite([](Database &db) { return insertSetting(db, QStringLiteral("follow-up"), "1"); },
+                           [&](Status s) {
+                               if (s)
+                                   ++followUps;
+                           });
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(followUps.load(), 1, kWaitMs);
+    QCOMPARE(refused.load(), 2);
+    QCOMPARE(countKeys(*store, QStringLiteral("follow-up")), qint64(1));
+}
+
+void TestStore::destructionRunsQueuedJobs()
+{
+    constexpr int kJobs = 300;
+    std::vector<std::atomic<int>> calls(kJobs);
+    std::atomic<int> ok {0}, accepted {0}, acceptedDone {0};
+    std::atomic<bool> refusedOnCallingThread {false};
+    auto store = openStore();
+    QVERIFY(store);
+    {
+        WriterGate gate;
+        QVERIFY(gate.close(*store));
+        for (int job = 0; job < kJobs; ++job) {
+            store->submitWrite([job](Database &db) { return insertSetting(db, QStringLiteral("q%1").arg(job), "v"); },
+                               [&, job](Status s) {
+                                   if (s)
+                                       ++ok;
+                                   ++calls[job];
+                               });
+        }
+        // Proves that destruction has begun with all jobs still queued (the gate holds the writer),
+        // by submitting until a job is refused, then opens the gate. It uses a raw pointer: the
+        // unique_ptr is already null while ~Store() runs, but the store's queue is still alive.
+        Store::Store *raw = store.get();
+        std::jthread prober([&] {
+            const auto deadline = std::chrono::steady_clock::now() + kWait;
+            while (!refusedOnCallingThread && std::chrono::steady_clock::now() < deadline) {
+                const auto self = std::this_thread::get_id();
+                raw->submitWrite([](Database &) { return Status(); },
+                                 [&, self](Status s) {
+                                     if (!s && s.error().code == ErrorCode::Unavailable
+                                         && std::this_thread::get_id() == self)
+                                         refusedOnCallingThread = true;
+                                     else if (s)
+                                         ++acceptedDone;
+                                 });
+                if (!refusedOnCallingThread) {
+                    ++accepted;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                }
+            }
+            gate.open();
+        });
+        store.reset(); // returns once the prober opened the gate and every queued job ran
+        prober.join();
+    }
+    QVERIFY(refusedOnCallingThread.load());
+    QCOMPARE(ok.load(), kJobs);
+    for (int job = 0; job < kJobs; ++job)
+        QCOMPARE(calls[job].load(), 1);
+    QCOMPARE(acceptedDone.load(), accepted.load());
+
+    store = openStore();
+    QVERIFY(store);
+    QCOMPARE(countKeys(*store, QStringLiteral("q%")), qint64(kJobs));
+}
+
+void TestStore::transactionAbortFailsTheWholeGroup_data()
+{
+    QTest::addColumn<Abort>("how");
+    QTest::addColumn<ErrorCode>("expected");
+
+    QTest::newRow("INSERT OR ROLLBACK") << Abort::OrRollback << ErrorCode::Conflict;
+    QTest::newRow("RAISE(ROLLBACK)") << Abort::RaiseRollback << ErrorCode::Conflict;
+    QTest::newRow("SQLITE_FULL") << Abort::DiskFull << ErrorCode::Unavailable;
+    QTest::newRow("job runs ROLLBACK") << Abort::JobRollsBack << ErrorCode::Internal;
+}
+
+void TestStore::transactionAbortFailsTheWholeGroup()
+{
+    QFETCH(Abort, how);
+    QFETCH(ErrorCode, expected);
+
+    constexpr int kJobs = 5;
+    constexpr int kCulprit = 2;
+    std::vector<std::optional<Status>> results(kJobs);
+    std::atomic<int> finished {0};
+    auto store = openStore();
+    QVERIFY(store);
+    QVERIFY(store
+                ->write([](Database &db) -> Status {
+                    if (auto s = insertSetting(db, QStringLiteral("taken"), "0"); !s)
+                        return s;
+                    return db.exec("CREATE TRIGGER poison BEFORE INSERT ON _settings WHEN NEW.key = 'poison' "
+                                   "BEGIN SELECT RAISE(ROLLBACK, 'poisoned'); END; "
+                                   "CREATE TABLE blobs (b BLOB)");
+                })
+                .ok());
+    WriterGate gate;
+    const quint64 groupsBefore = store->writeGroupCount();
+    QVERIFY(gate.close(*store));
+
+    for (int i = 0; i < kJobs; ++i) {
+        store->submitWrite(
+            [i, how](Database &db) -> Status {
+                if (auto s = insertSetting(db, QStringLiteral("g%1").arg(i), "v"); !s)
+                    return s;
+                return i == kCulprit ? abortTransaction(db, how) : Status();
+            },
+            [&, i](Status s) {
+                results[i] = std::move(s);
+                ++finished;
+            });
+    }
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("write group of 5 lost")));
+    gate.open();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.load(), kJobs, kWaitMs);
+
+    QCOMPARE(store->writeGroupCount() - groupsBefore, quint64(2)); // all five were one group
+    for (int i = 0; i < kJobs; ++i) {
+        QVERIFY(results[i].has_value());
+        QVERIFY2(!results[i]->ok(), qPrintable(QStringLiteral("job %1 reported success").arg(i)));
+        const Error &error = results[i]->error();
+        if (i == kCulprit) {
+            QCOMPARE(error.code, expected);
+        } else {
+            QCOMPARE(error.code, ErrorCode::Unavailable);
+            QVERIFY2(error.message.contains(QStringLiteral("rolled back with its write group")),
+                     qPrintable(error.message));
+        }
+    }
+    QCOMPARE(countKeys(*store, QStringLiteral("g%")), qint64(0));
+
+    // The writer recovers: the next write commits.
+    const Status after = store->write([](Database &db) { return insertSetting(db, QStringLiteral("after"), "v"); });
+    QVERIFY2(after.ok(), qPrintable(message(after)));
+    QCOMPARE(countKeys(*store, QStringLiteral("after")), qint64(1));
+}
+
+// By hand: OUTPOST_STORE_BENCH=1 tst_store groupedWriteThroughput. Prints numbers, asserts none.
+void TestStore::groupedWriteThroughput()
+{
+    if (qEnvironmentVariableIsEmpty("OUTPOST_STORE_BENCH"))
+        QSKIP("a measurement to run by hand: set OUTPOST_STORE_BENCH=1");
+    constexpr int kThreads = 64;
+    constexpr int kEach = 200;
+    constexpr int kInserts = kThreads * kEach;
+    const QString payload(200, u'x');
+    const auto insert = [&payload](Database &db, int t, int i) -> Status {
+        Store::Statement *statement = db.cached("INSERT INTO bench(thread, n, payload) VALUES (?, ?, ?)");
+        if (!statement)
+            return makeError(ErrorCode::Internal, QStringLiteral("cannot prepare the insert"));
+        return statement->bind(1, t).bind(2, i).bind(3, payload).run();
+    };
+    enum class Via { Write, SubmitWrite };
+    for (const Via via : {Via::Write, Via::SubmitWrite, Via::Write, Via::SubmitWrite}) {
+        std::atomic<int> finished {0}, failures {0};
+        m_dir = std::make_unique<QTemporaryDir>(); // a fresh data.db each round
+        auto store = openStore(Durability::Full);
+        QVERIFY(store);
+        QVERIFY(store
+                    ->write([](Database &db) {
+                        return db.exec("CREATE TABLE bench (id INTEGER PRIMARY KEY, thread INTEGER, n INTEGER, "
+                                       "payload TEXT) STRICT");
+                    })
+                    .ok());
+        const quint64 groupsBefore = store->writeGroupCount();
+        QElapsedTimer timer;
+        timer.start();
+        std::vector<std::jthread> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < kEach; ++i) {
+                    const auto fn = [&, t, i](Database &db) { return insert(db, t, i); };
+                    if (via == Via::Write) {
+                        if (!store->write(fn))
+                            ++failures;
+                        ++finished;
+                    } else {
+                        store->submitWrite(fn, [&](Status s) {
+                            if (!s)
+                                ++failures;
+                            ++finished;
+                        });
+                    }
+                }
+            });
+        }
+        for (auto &thread : threads)
+            thread.join();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.load(), kInserts, 120'000);
+        const double seconds = double(timer.nsecsElapsed()) / 1e9;
+        QCOMPARE(failures.load(), 0);
+        qInfo("%s: %d threads x %d inserts, synchronous=FULL: %.0f inserts/s, %llu groups",
+              via == Via::Write ? "write()" : "submitWrite()", kThreads, kEach, kInserts / seconds,
+              store->writeGroupCount() - groupsBefore);
+    }
+
+    // Latency when nothing contends: one thread, one write() at a time. With synchronous=NORMAL a
+    // WAL commit does not fsync, which leaves the cost of handing the job to the writer thread.
+    for (const Durability durability : {Durability::Full, Durability::Normal}) {
+        m_dir = std::make_unique<QTemporaryDir>();
+        auto store = openStore(durability);
+        QVERIFY(store);
+        QVERIFY(store->write([](Database &db) { return db.exec("CREATE TABLE lone (n INTEGER) STRICT"); }).ok());
+        constexpr int kLone = 500;
+        QElapsedTimer timer;
+        timer.start();
+        for (int i = 0; i < kLone; ++i) {
+            QVERIFY(store
+                        ->write([i](Database &db) {
+                            Store::Statement *statement = db.cached("INSERT INTO lone(n) VALUES (?)");
+                            return statement ? statement->bind(1, i).run()
+                                             : makeError(ErrorCode::Internal, QStringLiteral("prepare"));
+                        })
+                        .ok());
+        }
+        qInfo("write() alone, synchronous=%s: %.1f us per committed insert",
+              durability == Durability::Full ? "FULL" : "NORMAL", double(timer.nsecsElapsed()) / 1e3 / kLone);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestStore)

@@ -1,0 +1,932 @@
+#include "records.h"
+
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+#include "fieldvalidation.h"
+
+namespace Outpost::Data {
+
+namespace {
+
+QString quoted(const QString &identifier)
+{
+    // Every identifier reaching here comes from a validated collection definition.
+    return quoteIdentifier(identifier).value();
+}
+
+QJsonObject fieldProblemFor(const QString &field, const QString &code, const QString &message)
+{
+    return QJsonObject {{field, fieldProblem(code, message)}};
+}
+
+// Field paths of filters, sorts and rules, resolved against a collection. Relation paths become
+// correlated subqueries; paths into a json field use json_extract with a path built from validated
+// identifiers only.
+class RecordResolver final : public FieldResolver
+{
+public:
+    RecordResolver(const CollectionSet &set, const Collection &c, bool allowHidden)
+        : m_set(set)
+        , m_collection(c)
+        , m_allowHidden(allowHidden)
+    {
+    }
+
+    Result<ResolvedField> resolve(const QStringList &path) const override
+    {
+        return resolveIn(m_collection, quoted(m_collection.name), path, 1);
+    }
+
+private:
+    Result<ResolvedField> resolveIn(const Collection &c, const QString &table, const QStringList &path, int depth) const
+    {
+        const Field *f = c.field(path.first());
+        if (!f || (f->hidden && !m_allowHidden))
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("unknown field \"%1\" in collection \"%2\"").arg(path.first(), c.name));
+        const QString column = table + u'.' + quoted(f->name);
+        if (path.size() == 1)
+            return ResolvedField {column, f->isMultiple()};
+        if (f->type == FieldType::Json) {
+            QString jsonPath = QStringLiteral("$");
+            for (qsizetype i = 1; i < path.size(); ++i)
+                jsonPath += u'.' + path[i]; // identifiers only: safe inside the quoted literal
+            return ResolvedField {QStringLiteral("json_extract(%1, '%2')").arg(column, jsonPath), false};
+        }
+        if (f->type != FieldType::Relation)
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("\"%1\" is not a relation or json field").arg(f->name));
+        if (depth > kMaxExpandDepth)
+            return makeError(ErrorCode::InvalidArgument, QStringLiteral("the field path is nested too deeply"));
+        const Collection *target = m_set.find(f->collectionId);
+        if (!target)
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("the relation target of \"%1\" no longer exists").arg(f->name));
+        const QString alias = quoted(QStringLiteral("_r%1").arg(depth));
+        auto inner = resolveIn(*target, alias, path.mid(1), depth + 1);
+        if (!inner)
+            return inner;
+        const QString from = quoted(target->name) + QStringLiteral(" AS ") + alias;
+        if (!f->isMultiple())
+            return ResolvedField {QStringLiteral("(SELECT %1 FROM %2 WHERE %3.\"id\" = %4)")
+                                      .arg(inner->sqlExpression, from, alias, column),
+                                  inner->multiple};
+        return ResolvedField {QStringLiteral("(SELECT json_group_array(%1) FROM %2 WHERE %3.\"id\" IN "
+                                             "(SELECT value FROM json_each(%4)))")
+                                  .arg(inner->sqlExpression, from, alias, column),
+                              true};
+    }
+
+    const CollectionSet &m_set;
+    const Collection &m_collection;
+    bool m_allowHidden;
+};
+
+// A WHERE clause assembled from parts, with its parameters in order.
+struct Where
+{
+    QStringList parts;
+    QVariantList params;
+
+    void add(const CompiledFilter &f)
+    {
+        parts.append(u'(' + f.sql + u')');
+        params += f.params;
+    }
+    QString sql() const { return parts.isEmpty() ? QString() : QStringLiteral(" WHERE ") + parts.join(u" AND "); }
+};
+
+// Resets a cached statement when the scope ends, whatever the path: a statement left mid-result
+// would hold its read transaction (and its stale snapshot) open until its next use.
+class ResetOnExit
+{
+public:
+    explicit ResetOnExit(Store::Statement &s)
+        : m_s(&s)
+    {
+    }
+    ~ResetOnExit() { m_s->reset(); }
+    ResetOnExit(const ResetOnExit &) = delete;
+    ResetOnExit &operator=(const ResetOnExit &) = delete;
+
+private:
+    Store::Statement *m_s;
+};
+
+void bindAll(Store::Statement &s, const QVariantList &params, int first = 1)
+{
+    for (qsizetype i = 0; i < params.size(); ++i)
+        s.bind(first + int(i), params[i]);
+}
+
+Status ruleCondition(const std::optional<QString> &rule, const CollectionSet &set, const Collection &c,
+                     const Access &access, Where &where)
+{
+    if (access.superuser)
+        return {};
+    if (!rule)
+        return makeError(ErrorCode::PermissionDenied, QStringLiteral("Only superusers can perform this action."));
+    if (rule->trimmed().isEmpty())
+        return {};
+    RecordResolver resolver(set, c, true);
+    auto compiled = compileFilter(*rule, resolver, access.context);
+    if (!compiled)
+        return makeError(ErrorCode::Internal,
+                         QStringLiteral("The collection's rule is invalid: %1").arg(compiled.error().message));
+    where.add(*compiled);
+    return {};
+}
+
+QString selectList(const Collection &c, const QString &table)
+{
+    QStringList columns;
+    for (const Field &f : c.fields)
+        columns.append(table + u'.' + quoted(f.name));
+    return columns.join(u',');
+}
+
+QJsonValue parseJsonText(const QString &text)
+{
+    if (text.isEmpty())
+        return QJsonValue::Null;
+    // QJsonDocument only parses objects and arrays at the top level: wrap scalars.
+    const QJsonDocument doc = QJsonDocument::fromJson((u'[' + text + u']').toUtf8());
+    return doc.isArray() && !doc.array().isEmpty() ? doc.array().first() : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue columnValue(const Store::Statement &s, int column, const Field &f)
+{
+    switch (f.type) {
+    case FieldType::Number:
+        return s.real(column);
+    case FieldType::Bool:
+        return s.int64(column) != 0;
+    case FieldType::Json:
+        return s.isNull(column) ? QJsonValue(QJsonValue::Null) : parseJsonText(s.text(column));
+    case FieldType::Select:
+    case FieldType::Relation:
+        if (f.isMultiple()) {
+            const QJsonDocument doc = QJsonDocument::fromJson(s.text(column).toUtf8());
+            return doc.isArray() ? doc.array() : QJsonArray();
+        }
+        return s.text(column);
+    default:
+        return s.text(column);
+    }
+}
+
+QJsonObject rowToRecord(const Store::Statement &s, const Collection &c, bool showHidden)
+{
+    QJsonObject record {{QStringLiteral("collectionId"), c.id}, {QStringLiteral("collectionName"), c.name}};
+    for (qsizetype i = 0; i < c.fields.size(); ++i) {
+        const Field &f = c.fields[i];
+        if (f.hidden && !showHidden)
+            continue;
+        record.insert(f.name, columnValue(s, int(i), f));
+    }
+    return record;
+}
+
+// A value as SQLite stores it for `f` (see Field::sqlType()).
+QVariant storedValue(const Field &f, const QJsonValue &v)
+{
+    switch (f.type) {
+    case FieldType::Number:
+        return v.toDouble();
+    case FieldType::Bool:
+        return qint64(v.toBool() ? 1 : 0);
+    case FieldType::Json:
+        if (v.isNull() || v.isUndefined())
+            return QVariant();
+        if (v.isArray())
+            return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+        if (v.isObject())
+            return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+        {
+            const QByteArray wrapped = QJsonDocument(QJsonArray {v}).toJson(QJsonDocument::Compact);
+            return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2));
+        }
+    case FieldType::Select:
+    case FieldType::Relation:
+        if (f.isMultiple())
+            return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+        return v.toString();
+    default:
+        return v.toString();
+    }
+}
+
+// "UNIQUE constraint failed: posts.slug" -> a field error on "slug" (the first column).
+Error mapWriteError(const Error &e, const Collection &c, const QString &message)
+{
+    if (e.code != ErrorCode::Conflict)
+        return e;
+    static const QRegularExpression unique(QStringLiteral("UNIQUE constraint failed: ([^ ,]+)\\.([A-Za-z0-9_]+)"));
+    const auto m = unique.match(e.message);
+    const QString field = m.hasMatch() && c.field(m.captured(2)) ? m.captured(2) : QStringLiteral("id");
+    return makeError(ErrorCode::InvalidArgument, message,
+                     QJsonObject {{QStringLiteral("fields"),
+                                   fieldProblemFor(field, QStringLiteral("validation_not_unique"),
+                                                   QStringLiteral("Value must be unique."))}});
+}
+
+// Every relation id in `values` must exist in its target collection.
+Status checkRelations(Store::Database &db, const CollectionSet &set, const Collection &c, const QJsonObject &values,
+                      const QString &message)
+{
+    QJsonObject errors;
+    for (const Field &f : c.fields) {
+        if (f.type != FieldType::Relation || !values.contains(f.name))
+            continue;
+        const QJsonValue v = values.value(f.name);
+        QJsonArray ids = f.isMultiple() ? v.toArray() : QJsonArray();
+        if (!f.isMultiple() && !v.toString().isEmpty())
+            ids.append(v);
+        if (ids.isEmpty())
+            continue;
+        const Collection *target = set.find(f.collectionId);
+        if (!target) {
+            errors.insert(f.name,
+                          fieldProblem(QStringLiteral("validation_missing_rel_records"),
+                                       QStringLiteral("The relation's collection no longer exists.")));
+            continue;
+        }
+        auto s
+            = db.cachedQuery(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE \"id\" IN (SELECT value FROM json_each(?))")
+                                 .arg(quoted(target->name)));
+        if (!s)
+            return s.error();
+        ResetOnExit resetS(**s);
+        (*s)->bind(1, QString::fromUtf8(QJsonDocument(ids).toJson(QJsonDocument::Compact)));
+        auto row = (*s)->step();
+        if (!row)
+            return row.error();
+        const qint64 found = (*s)->int64(0);
+        if (found != ids.size())
+            errors.insert(f.name,
+                          fieldProblem(QStringLiteral("validation_missing_rel_records"),
+                                       QStringLiteral("Failed to find all relation records with the provided ids.")));
+    }
+    if (!errors.isEmpty())
+        return makeError(ErrorCode::InvalidArgument, message, QJsonObject {{QStringLiteral("fields"), errors}});
+    return {};
+}
+
+// "a,b.c,b.d" -> {a: {}, b: {c: {}, d: {}}}
+struct ExpandNode
+{
+    QMap<QString, ExpandNode> children;
+};
+
+QMap<QString, ExpandNode> parseExpand(const QString &expand)
+{
+    QMap<QString, ExpandNode> tree;
+    for (const QString &item : expand.split(u',', Qt::SkipEmptyParts)) {
+        QMap<QString, ExpandNode> *level = &tree;
+        int depth = 0;
+        for (const QString &part : item.trimmed().split(u'.', Qt::SkipEmptyParts)) {
+            if (++depth > kMaxExpandDepth)
+                break;
+            level = &(*level)[part.trimmed()].children;
+        }
+    }
+    return tree;
+}
+
+// Loads records of `c` by id that `access` may view; ids the rule hides are left out.
+Result<QHash<QString, QJsonObject>> loadByIds(Store::Database &db, const CollectionSet &set, const Collection &c,
+                                              const QStringList &ids, const Access &access)
+{
+    Where where;
+    if (auto s = ruleCondition(c.viewRule, set, c, access, where); !s)
+        return s.error();
+    where.parts.prepend(QStringLiteral("(\"id\" IN (SELECT value FROM json_each(?)))"));
+    const QString table = quoted(c.name);
+    auto s = db.cachedQuery(QStringLiteral("SELECT %1 FROM %2%3").arg(selectList(c, table), table, where.sql()));
+    if (!s)
+        return s.error();
+    ResetOnExit resetS(**s);
+    (*s)->bind(1, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(ids)).toJson(QJsonDocument::Compact)));
+    bindAll(**s, where.params, 2);
+    QHash<QString, QJsonObject> found;
+    for (;;) {
+        auto row = (*s)->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        QJsonObject r = rowToRecord(**s, c, access.superuser);
+        found.insert(r.value(u"id").toString(), std::move(r));
+    }
+    return found;
+}
+
+Status expandRecords(Store::Database &db, const CollectionSet &set, const Collection &c, QList<QJsonObject> &records,
+                     const QMap<QString, ExpandNode> &tree, const Access &access)
+{
+    for (auto it = tree.begin(); it != tree.end(); ++it) {
+        const Field *f = c.field(it.key());
+        if (!f || f->type != FieldType::Relation || (f->hidden && !access.superuser))
+            continue; // as PocketBase: an expand that cannot apply is left out, not an error
+        const Collection *target = set.find(f->collectionId);
+        if (!target || (!target->viewRule && !access.superuser))
+            continue;
+        QStringList ids;
+        for (const QJsonObject &r : records) {
+            const QJsonValue v = r.value(f->name);
+            if (v.isArray()) {
+                for (const QJsonValue &id : v.toArray())
+                    ids.append(id.toString());
+            } else if (!v.toString().isEmpty()) {
+                ids.append(v.toString());
+            }
+        }
+        ids.removeDuplicates();
+        if (ids.isEmpty())
+            continue;
+        auto loaded = loadByIds(db, set, *target, ids, access);
+        if (!loaded)
+            return loaded.error();
+        if (!it->children.isEmpty()) {
+            QList<QJsonObject> related = loaded->values();
+            if (auto s = expandRecords(db, set, *target, related, it->children, access); !s)
+                return s;
+            for (QJsonObject &r : related)
+                (*loaded)[r.value(u"id").toString()] = r;
+        }
+        for (QJsonObject &r : records) {
+            const QJsonValue v = r.value(f->name);
+            QJsonValue expanded;
+            if (f->isMultiple()) {
+                QJsonArray list;
+                for (const QJsonValue &id : v.toArray())
+                    if (auto found = loaded->constFind(id.toString()); found != loaded->constEnd())
+                        list.append(*found);
+                if (list.isEmpty())
+                    continue;
+                expanded = list;
+            } else {
+                auto found = loaded->constFind(v.toString());
+                if (found == loaded->constEnd())
+                    continue;
+                expanded = *found;
+            }
+            QJsonObject expand = r.value(u"expand").toObject();
+            expand.insert(f->name, expanded);
+            r.insert(QStringLiteral("expand"), expand);
+        }
+    }
+    return {};
+}
+
+// fields=... as a tree of keys; "*" keeps every key of its level. A leaf may carry the
+// ":excerpt(max[,withEllipsis])" modifier.
+struct PickNode
+{
+    bool all = false;
+    QMap<QString, PickNode> children;
+    int excerpt = -1;
+    bool ellipsis = false;
+    bool leaf = false;
+};
+
+Result<PickNode> parseFields(const QString &fields)
+{
+    static const QRegularExpression excerpt(
+        QStringLiteral("^([A-Za-z0-9_*.]+):excerpt\\(\\s*(\\d+)\\s*(?:,\\s*(true|false|1|0)\\s*)?\\)$"));
+    PickNode root;
+    // Commas inside excerpt(...) are not separators.
+    QStringList items;
+    QString current;
+    int parens = 0;
+    for (QChar ch : fields) {
+        if (ch == u'(')
+            ++parens;
+        else if (ch == u')')
+            --parens;
+        if (ch == u',' && parens == 0) {
+            items.append(current);
+            current.clear();
+        } else {
+            current += ch;
+        }
+    }
+    items.append(current);
+    for (QString item : items) {
+        item = item.trimmed();
+        if (item.isEmpty())
+            continue;
+        int max = -1;
+        bool ellipsis = false;
+        if (item.contains(u':')) {
+            const auto m = excerpt.match(item);
+            if (!m.hasMatch())
+                return makeError(ErrorCode::InvalidArgument,
+                                 QStringLiteral("fields: unsupported modifier in \"%1\"").arg(item));
+            item = m.captured(1);
+            max = m.captured(2).toInt();
+            ellipsis = m.captured(3) == u"true" || m.captured(3) == u"1";
+        }
+        PickNode *node = &root;
+        const QStringList parts = item.split(u'.');
+        for (qsizetype i = 0; i < parts.size(); ++i) {
+            if (parts[i] == u"*") {
+                node->all = true;
+                break;
+            }
+            node = &node->children[parts[i]];
+            if (i == parts.size() - 1) {
+                node->leaf = true;
+                node->excerpt = max;
+                node->ellipsis = ellipsis;
+            }
+        }
+    }
+    return root;
+}
+
+QString excerptOf(const QString &text, int max, bool ellipsis)
+{
+    static const QRegularExpression tags(QStringLiteral("<[^>]*>"));
+    QString plain = QString(text).remove(tags).simplified();
+    if (plain.size() <= max)
+        return plain;
+    plain.truncate(max);
+    return ellipsis ? plain.trimmed() + QStringLiteral("...") : plain;
+}
+
+QJsonValue applyPick(const QJsonValue &value, const PickNode &node);
+
+QJsonObject applyPickObject(const QJsonObject &object, const PickNode &node)
+{
+    if (node.children.isEmpty() && (node.all || node.leaf))
+        return object;
+    QJsonObject out;
+    if (node.all)
+        out = object;
+    for (auto it = node.children.begin(); it != node.children.end(); ++it) {
+        if (!object.contains(it.key()))
+            continue;
+        const QJsonValue v = object.value(it.key());
+        if (it->excerpt >= 0 && v.isString())
+            out.insert(it.key(), excerptOf(v.toString(), it->excerpt, it->ellipsis));
+        else if (it->children.isEmpty() && !it->all)
+            out.insert(it.key(), v);
+        else
+            out.insert(it.key(), applyPick(v, *it));
+    }
+    return out;
+}
+
+QJsonValue applyPick(const QJsonValue &value, const PickNode &node)
+{
+    if (value.isObject())
+        return applyPickObject(value.toObject(), node);
+    if (value.isArray()) {
+        QJsonArray out;
+        for (const QJsonValue &v : value.toArray())
+            out.append(applyPick(v, node));
+        return out;
+    }
+    return value;
+}
+
+Status shapeRecords(Store::Database &db, const CollectionSet &set, const Collection &c, QList<QJsonObject> &records,
+                    const Shape &shape, const Access &access)
+{
+    if (!shape.expand.trimmed().isEmpty())
+        if (auto s = expandRecords(db, set, c, records, parseExpand(shape.expand), access); !s)
+            return s;
+    if (!shape.fields.trimmed().isEmpty()) {
+        auto pick = parseFields(shape.fields);
+        if (!pick)
+            return pick.error();
+        for (QJsonObject &r : records)
+            r = applyPickObject(r, *pick);
+    }
+    return {};
+}
+
+// ORDER BY text for a PocketBase sort expression.
+Result<QString> orderBy(const QString &sort, const RecordResolver &resolver, const QString &table)
+{
+    QStringList terms;
+    for (QString item : sort.split(u',', Qt::SkipEmptyParts)) {
+        item = item.trimmed();
+        bool descending = false;
+        if (item.startsWith(u'-') || item.startsWith(u'+')) {
+            descending = item.startsWith(u'-');
+            item = item.mid(1).trimmed();
+        }
+        QString expression;
+        if (item == u"@random") {
+            expression = QStringLiteral("RANDOM()");
+        } else if (item == u"@rowid") {
+            expression = table + QStringLiteral(".rowid");
+        } else {
+            const QStringList path = item.split(u'.');
+            for (const QString &part : path)
+                if (!isValidIdentifier(part))
+                    return makeError(ErrorCode::InvalidArgument,
+                                     QStringLiteral("Invalid sort field \"%1\".").arg(item));
+            auto resolved = resolver.resolve(path);
+            if (!resolved)
+                return makeError(ErrorCode::InvalidArgument,
+                                 QStringLiteral("Invalid sort field \"%1\": %2.").arg(item, resolved.error().message));
+            expression = resolved->sqlExpression;
+        }
+        terms.append(expression + (descending ? QStringLiteral(" DESC") : QString()));
+    }
+    // The rowid breaks ties, so that pages never overlap or skip; an index on the sort column
+    // still serves it (SQLite index entries end with the rowid).
+    terms.append(table + QStringLiteral(".rowid"));
+    return QString(QStringLiteral(" ORDER BY ") + terms.join(u','));
+}
+
+Result<Where> listWhere(const CollectionSet &set, const Collection &c, const QString &filter, const Access &access)
+{
+    Where where;
+    if (auto s = ruleCondition(c.listRule, set, c, access, where); !s)
+        return s.error();
+    if (!filter.trimmed().isEmpty()) {
+        RecordResolver resolver(set, c, access.superuser);
+        auto compiled = compileFilter(filter, resolver, access.context);
+        if (!compiled) {
+            QString message = compiled.error().message;
+            if (message.startsWith(u"filter: "))
+                message = message.mid(8);
+            return makeError(ErrorCode::InvalidArgument, QStringLiteral("Invalid filter: %1").arg(message),
+                             compiled.error().details);
+        }
+        where.add(*compiled);
+    }
+    return where;
+}
+
+// Whether the record `id` matches `rule` for `access` (superusers and "" always do).
+Result<bool> matchesRule(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
+                         const std::optional<QString> &rule, const Access &access)
+{
+    Where where;
+    if (auto s = ruleCondition(rule, set, c, access, where); !s)
+        return s.error();
+    const QString table = quoted(c.name);
+    where.parts.prepend(table + QStringLiteral(".\"id\" = ?"));
+    auto s = db.cachedQuery(QStringLiteral("SELECT 1 FROM %1%2").arg(table, where.sql()));
+    if (!s)
+        return s.error();
+    ResetOnExit resetS(**s);
+    (*s)->bind(1, id);
+    bindAll(**s, where.params, 2);
+    auto row = (*s)->step();
+    if (!row)
+        return row.error();
+    return *row;
+}
+
+Error notFound()
+{
+    return makeError(ErrorCode::NotFound, QStringLiteral("The requested resource wasn't found."));
+}
+
+} // namespace
+
+Records::Records(const Clock &clock)
+    : m_clock(clock)
+{
+}
+
+Status Records::checkRuleExists(const std::optional<QString> &rule, const Access &access)
+{
+    if (!rule && !access.superuser)
+        return makeError(ErrorCode::PermissionDenied, QStringLiteral("Only superusers can perform this action."));
+    return {};
+}
+
+Result<QJsonObject> Records::list(Store::Database &db, const CollectionSet &set, const Collection &c,
+                                  const ListQuery &query, const Access &access) const
+{
+    auto where = listWhere(set, c, query.filter, access);
+    if (!where)
+        return where.error();
+    const QString table = quoted(c.name);
+    RecordResolver resolver(set, c, access.superuser);
+    auto order = orderBy(query.sort, resolver, table);
+    if (!order)
+        return order.error();
+    const int perPage = std::clamp(query.perPage, 1, kMaxPerPage);
+    const int page = qMax(1, query.page);
+
+    auto s = db.cachedQuery(QStringLiteral("SELECT %1 FROM %2%3%4 LIMIT ? OFFSET ?")
+                                .arg(selectList(c, table), table, where->sql(), *order));
+    if (!s)
+        return s.error();
+    ResetOnExit resetS(**s);
+    bindAll(**s, where->params);
+    (*s)->bind(int(where->params.size()) + 1, qint64(perPage));
+    (*s)->bind(int(where->params.size()) + 2, qint64(page - 1) * perPage);
+    QList<QJsonObject> items;
+    for (;;) {
+        auto row = (*s)->step();
+        if (!row) {
+            return row.error();
+        }
+        if (!*row)
+            break;
+        items.append(rowToRecord(**s, c, access.superuser));
+    }
+
+    qint64 total = -1;
+    if (!query.skipTotal) {
+        auto count = db.cachedQuery(QStringLiteral("SELECT COUNT(*) FROM %1%2").arg(table, where->sql()));
+        if (!count)
+            return count.error();
+        ResetOnExit resetCount(**count);
+        bindAll(**count, where->params);
+        auto row = (*count)->step();
+        if (!row)
+            return row.error();
+        total = (*count)->int64(0);
+    }
+    if (auto shaped = shapeRecords(db, set, c, items, query.shape, access); !shaped)
+        return shaped.error();
+    QJsonArray array;
+    for (const QJsonObject &r : std::as_const(items))
+        array.append(r);
+    return QJsonObject {{QStringLiteral("page"), page},
+                        {QStringLiteral("perPage"), perPage},
+                        {QStringLiteral("totalItems"), total},
+                        {QStringLiteral("totalPages"), total < 0 ? -1 : (total + perPage - 1) / perPage},
+                        {QStringLiteral("items"), array}};
+}
+
+Status Records::forEach(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &filter,
+                        const QString &sort, const Access &access,
+                        const std::function<bool(const QJsonObject &)> &sink) const
+{
+    auto where = listWhere(set, c, filter, access);
+    if (!where)
+        return where.error();
+    const QString table = quoted(c.name);
+    RecordResolver resolver(set, c, access.superuser);
+    auto order = orderBy(sort, resolver, table);
+    if (!order)
+        return order.error();
+    // Not cached: an export holds its statement for a long time.
+    auto s = db.prepare(QStringLiteral("SELECT %1 FROM %2%3%4")
+                            .arg(selectList(c, table), table, where->sql(), *order)
+                            .toUtf8()
+                            .constData());
+    if (!s)
+        return s.error();
+    bindAll(*s, where->params);
+    for (;;) {
+        auto row = s->step();
+        if (!row)
+            return row.error();
+        if (!*row || !sink(rowToRecord(*s, c, access.superuser)))
+            return {};
+    }
+}
+
+Result<QJsonObject> Records::view(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
+                                  const Shape &shape, const Access &access) const
+{
+    Where where;
+    if (auto s = ruleCondition(c.viewRule, set, c, access, where); !s)
+        return s.error();
+    const QString table = quoted(c.name);
+    where.parts.prepend(table + QStringLiteral(".\"id\" = ?"));
+    auto s
+        = db.cachedQuery(QStringLiteral("SELECT %1 FROM %2%3 LIMIT 1").arg(selectList(c, table), table, where.sql()));
+    if (!s)
+        return s.error();
+    ResetOnExit resetS(**s);
+    (*s)->bind(1, id);
+    bindAll(**s, where.params, 2);
+    auto row = (*s)->step();
+    if (!row) {
+        return row.error();
+    }
+    if (!*row) {
+        return notFound();
+    }
+    QList<QJsonObject> records {rowToRecord(**s, c, access.superuser)};
+    if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
+        return shaped.error();
+    return records.first();
+}
+
+Result<QJsonObject> Records::create(Store::Database &db, const CollectionSet &set, const Collection &c,
+                                    const QJsonObject &body, const Shape &shape, const Access &access) const
+{
+    if (auto s = checkRuleExists(c.createRule, access); !s)
+        return s.error();
+    const QString failed = QStringLiteral("Failed to create record.");
+    auto values = validateRecord(c.fields, body, Mode::Create, m_clock);
+    if (!values)
+        return values.error();
+    if (auto s = checkRelations(db, set, c, *values, failed); !s)
+        return s.error();
+    QStringList columns, marks;
+    QVariantList params;
+    for (const Field &f : c.fields) {
+        columns.append(quoted(f.name));
+        marks.append(QStringLiteral("?"));
+        params.append(storedValue(f, values->value(f.name)));
+    }
+    auto s = db.cachedQuery(
+        QStringLiteral("INSERT INTO %1(%2) VALUES (%3)").arg(quoted(c.name), columns.join(u','), marks.join(u',')));
+    if (!s)
+        return s.error();
+    ResetOnExit resetS(**s);
+    bindAll(**s, params);
+    if (auto r = (*s)->run(); !r)
+        return mapWriteError(r.error(), c, failed);
+    const QString id = values->value(u"id").toString();
+    // The create rule sees the record as it would be stored (PocketBase checks it the same way,
+    // inside the transaction); a mismatch rolls the insert back with the caller's savepoint.
+    auto allowed = matchesRule(db, set, c, id, c.createRule, access);
+    if (!allowed)
+        return allowed.error();
+    if (!*allowed)
+        return makeError(ErrorCode::InvalidArgument, failed);
+    Access reader = access;
+    reader.superuser = true; // the caller may read back what they created, as in PocketBase
+    auto created = view(db, set, c, id, {}, reader);
+    if (!created)
+        return created.error();
+    QList<QJsonObject> records {*created};
+    if (!access.superuser)
+        for (const Field &f : c.fields)
+            if (f.hidden)
+                records.first().remove(f.name);
+    if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
+        return shaped.error();
+    return records.first();
+}
+
+Result<QJsonObject> Records::update(Store::Database &db, const CollectionSet &set, const Collection &c,
+                                    const QString &id, const QJsonObject &body, const Shape &shape,
+                                    const Access &access) const
+{
+    auto allowed = matchesRule(db, set, c, id, c.updateRule, access);
+    if (!allowed)
+        return allowed.error();
+    if (!*allowed)
+        return notFound();
+    const QString failed = QStringLiteral("Failed to update record.");
+    auto values = validateRecord(c.fields, body, Mode::Update, m_clock);
+    if (!values)
+        return values.error();
+    if (auto s = checkRelations(db, set, c, *values, failed); !s)
+        return s.error();
+    QStringList assignments;
+    QVariantList params;
+    for (const Field &f : c.fields) {
+        if (f.primaryKey || !values->contains(f.name))
+            continue;
+        assignments.append(quoted(f.name) + QStringLiteral(" = ?"));
+        params.append(storedValue(f, values->value(f.name)));
+    }
+    if (!assignments.isEmpty()) {
+        params.append(id);
+        auto s = db.cachedQuery(
+            QStringLiteral("UPDATE %1 SET %2 WHERE \"id\" = ?").arg(quoted(c.name), assignments.join(u',')));
+        if (!s)
+            return s.error();
+        ResetOnExit resetS(**s);
+        bindAll(**s, params);
+        if (auto r = (*s)->run(); !r)
+            return mapWriteError(r.error(), c, failed);
+    }
+    Access reader = access;
+    reader.superuser = true;
+    auto updated = view(db, set, c, id, {}, reader);
+    if (!updated)
+        return updated.error();
+    QList<QJsonObject> records {*updated};
+    if (!access.superuser)
+        for (const Field &f : c.fields)
+            if (f.hidden)
+                records.first().remove(f.name);
+    if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
+        return shaped.error();
+    return records.first();
+}
+
+namespace {
+
+// Removes or cascades the references to `id` (a record of `c`) held by relation fields anywhere.
+Status releaseReferences(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
+                         int depth)
+{
+    if (depth > 16)
+        return makeError(ErrorCode::InvalidArgument, QStringLiteral("The cascade delete chain is too deep."));
+    for (const Collection &other : set.all()) {
+        for (const Field &f : other.fields) {
+            if (f.type != FieldType::Relation || f.collectionId != c.id)
+                continue;
+            const QString table = quoted(other.name);
+            const QString column = quoted(f.name);
+            // Qualified: json_each() has columns of its own (id, parent, key, value, ...) that an
+            // unqualified field of the same name would silently bind to.
+            const QString qualified = table + u'.' + column;
+            QString match = f.isMultiple()
+                ? QStringLiteral("EXISTS (SELECT 1 FROM json_each(%1) WHERE value = ?)").arg(qualified)
+                : qualified + QStringLiteral(" = ?");
+            auto s = db.cachedQuery(QStringLiteral("SELECT \"id\", json_array_length(CASE WHEN json_valid(%1) AND "
+                                                   "json_type(%1) = 'array' THEN %1 ELSE '[]' END) FROM %2 WHERE %3")
+                                        .arg(qualified, table, match));
+            if (!s)
+                return s.error();
+            ResetOnExit resetS(**s);
+            (*s)->bind(1, id);
+            QList<QPair<QString, qint64>> referencing;
+            for (;;) {
+                auto row = (*s)->step();
+                if (!row) {
+                    return row.error();
+                }
+                if (!*row)
+                    break;
+                referencing.append({(*s)->text(0), (*s)->int64(1)});
+            }
+            for (const auto &[otherId, count] : referencing) {
+                if (other.id == c.id && otherId == id)
+                    continue; // a self-reference goes with the record itself
+                const bool lastReference = !f.isMultiple() || count <= 1;
+                if (f.cascadeDelete && lastReference) {
+                    if (auto r = releaseReferences(db, set, other, otherId, depth + 1); !r)
+                        return r;
+                    auto del = db.cachedQuery(QStringLiteral("DELETE FROM %1 WHERE \"id\" = ?").arg(table));
+                    if (!del)
+                        return del.error();
+                    ResetOnExit resetDel(**del);
+                    if (auto r = (*del)->bind(1, otherId).run(); !r)
+                        return r;
+                    continue;
+                }
+                if (f.required && lastReference)
+                    return makeError(ErrorCode::InvalidArgument,
+                                     QStringLiteral("The record cannot be deleted because it is part of a required "
+                                                    "reference in record \"%1\" of \"%2\".")
+                                         .arg(otherId, other.name));
+                const QString set = f.isMultiple()
+                    ? QStringLiteral("%1 = (SELECT json_group_array(value) FROM json_each(%2) WHERE value != ?1)")
+                          .arg(column, qualified)
+                    : column + QStringLiteral(" = ''");
+                auto upd
+                    = db.cachedQuery(QStringLiteral("UPDATE %1 SET %2 WHERE \"id\" = ?%3")
+                                         .arg(table, set, f.isMultiple() ? QStringLiteral("2") : QStringLiteral("1")));
+                if (!upd)
+                    return upd.error();
+                ResetOnExit resetUpd(**upd);
+                if (f.isMultiple())
+                    (*upd)->bind(1, id).bind(2, otherId);
+                else
+                    (*upd)->bind(1, otherId);
+                if (auto r = (*upd)->run(); !r)
+                    return r;
+            }
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+Status Records::remove(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
+                       const Access &access) const
+{
+    auto allowed = matchesRule(db, set, c, id, c.deleteRule, access);
+    if (!allowed)
+        return allowed.error();
+    if (!*allowed)
+        return notFound();
+    if (auto r = releaseReferences(db, set, c, id, 0); !r)
+        return r;
+    auto s = db.cachedQuery(QStringLiteral("DELETE FROM %1 WHERE \"id\" = ?").arg(quoted(c.name)));
+    if (!s)
+        return s.error();
+    ResetOnExit resetS(**s);
+    return (*s)->bind(1, id).run();
+}
+
+std::unique_ptr<FieldResolver> recordResolver(const CollectionSet &set, const Collection &c, bool allowHidden)
+{
+    return std::make_unique<RecordResolver>(set, c, allowHidden);
+}
+
+Result<QJsonObject> pickFields(const QJsonObject &record, const QString &fields)
+{
+    auto pick = parseFields(fields);
+    if (!pick)
+        return pick.error();
+    return applyPickObject(record, *pick);
+}
+
+} // namespace Outpost::Data

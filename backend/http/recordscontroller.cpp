@@ -1,0 +1,414 @@
+#include "recordscontroller.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QUrl>
+#include <variant>
+
+#include "../data/collections.h"
+#include "../data/records.h"
+#include "../store/store.h"
+#include "requestcontext.h"
+
+namespace Outpost::Http {
+
+namespace {
+
+constexpr int kMaxBatchRequests = 50;
+
+Response missingCollection()
+{
+    return Response::problem(404, QStringLiteral("Missing collection context."));
+}
+
+// An optional positive integer query parameter.
+std::optional<Response> intParam(const Request &request, const QString &name, int &out)
+{
+    const QString text = request.query.queryItemValue(name, QUrl::FullyDecoded).trimmed();
+    if (text.isEmpty())
+        return std::nullopt;
+    bool ok = false;
+    const qint64 value = text.toLongLong(&ok);
+    if (!ok)
+        return Response::problem(
+            400, QStringLiteral("The %1 parameter must be an integer, not \"%2\".").arg(name, text),
+            QJsonObject {{name,
+                          QJsonObject {{QStringLiteral("code"), QStringLiteral("validation_invalid_int")},
+                                       {QStringLiteral("message"), QStringLiteral("Must be an integer.")}}}});
+    out = int(std::clamp<qint64>(value, 0, 1'000'000'000));
+    return std::nullopt;
+}
+
+bool boolParam(const Request &request, const QString &name)
+{
+    const QString text = request.query.queryItemValue(name, QUrl::FullyDecoded).trimmed().toLower();
+    return text == u"1" || text == u"true";
+}
+
+Response recordResponse(const Result<QJsonObject> &record, int status = 200)
+{
+    if (!record)
+        return Response::fromError(record.error());
+    return Response::json(*record, status);
+}
+
+// The state a queued write shares with its completion.
+struct WriteOutcome
+{
+    std::optional<Result<QJsonObject>> record;
+    Response response;
+};
+
+} // namespace
+
+RecordsController::RecordsController(Data::Collections &collections, const Data::Records &records, Store::Store &store,
+                                     const Auth::Superusers &superusers, const Clock &clock)
+    : m_collections(collections)
+    , m_records(records)
+    , m_store(store)
+    , m_superusers(superusers)
+    , m_clock(clock)
+{
+}
+
+void RecordsController::registerRoutes(Router &router) const
+{
+    router.add(Method::Get, "/api/collections/{c}/records",
+               [this](const Request &q, const Responder &r) { list(q, r); });
+    router.add(Method::Post, "/api/collections/{c}/records",
+               [this](const Request &q, const Responder &r) { create(q, r); });
+    router.add(Method::Get, "/api/collections/{c}/records/{id}",
+               [this](const Request &q, const Responder &r) { view(q, r); });
+    router.add(Method::Patch, "/api/collections/{c}/records/{id}",
+               [this](const Request &q, const Responder &r) { update(q, r); });
+    router.add(Method::Delete, "/api/collections/{c}/records/{id}",
+               [this](const Request &q, const Responder &r) { remove(q, r); });
+    router.add(Method::Post, "/api/batch", [this](const Request &q, const Responder &r) { batch(q, r); });
+}
+
+void RecordsController::list(const Request &request, const Responder &responder) const
+{
+    auto snapshot = m_collections.snapshot();
+    if (!snapshot)
+        return responder.send(Response::fromError(snapshot.error()));
+    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    if (!c)
+        return responder.send(missingCollection());
+    Data::ListQuery query;
+    query.perPage = Data::kDefaultPerPage;
+    if (auto bad = intParam(request, QStringLiteral("page"), query.page))
+        return responder.send(*bad);
+    if (auto bad = intParam(request, QStringLiteral("perPage"), query.perPage))
+        return responder.send(*bad);
+    if (query.perPage <= 0)
+        query.perPage = Data::kDefaultPerPage;
+    query.sort = request.query.queryItemValue(QStringLiteral("sort"), QUrl::FullyDecoded);
+    query.filter = request.query.queryItemValue(QStringLiteral("filter"), QUrl::FullyDecoded);
+    query.skipTotal = boolParam(request, QStringLiteral("skipTotal"));
+    query.shape = shapeOf(request);
+    const RequestContext context = contextFor(request, m_superusers, m_clock);
+    auto result = m_records.list(*request.reader, **snapshot, *c, query, context.access);
+    responder.send(withETag(recordResponse(result), request));
+}
+
+void RecordsController::view(const Request &request, const Responder &responder) const
+{
+    auto snapshot = m_collections.snapshot();
+    if (!snapshot)
+        return responder.send(Response::fromError(snapshot.error()));
+    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    if (!c)
+        return responder.send(missingCollection());
+    const RequestContext context = contextFor(request, m_superusers, m_clock);
+    auto result
+        = m_records.view(*request.reader, **snapshot, *c, request.params.value(1), shapeOf(request), context.access);
+    responder.send(withETag(recordResponse(result), request));
+}
+
+void RecordsController::create(const Request &request, const Responder &responder) const
+{
+    auto snapshot = m_collections.snapshot();
+    if (!snapshot)
+        return responder.send(Response::fromError(snapshot.error()));
+    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    if (!c)
+        return responder.send(missingCollection());
+    RequestContext context = contextFor(request, m_superusers, m_clock);
+    if (auto s = Data::Records::checkRuleExists(c->createRule, context.access); !s)
+        return responder.send(Response::fromError(s.error()));
+    QJsonObject body;
+    if (auto bad = parseJsonBody(request, body))
+        return responder.send(*bad);
+    context.access.context.body = body;
+    auto outcome = std::make_shared<WriteOutcome>();
+    m_store.submitWrite(
+        [this, outcome, set = *snapshot, collection = *c, body, shape = shapeOf(request),
+         access = context.access](Store::Database &db) -> Status {
+            outcome->record = m_records.create(db, *set, collection, body, shape, access);
+            if (!*outcome->record)
+                return outcome->record->error();
+            return {};
+        },
+        [outcome, responder](const Status &status) {
+            responder.post(status ? recordResponse(*outcome->record) : Response::fromError(status.error()));
+        });
+}
+
+void RecordsController::update(const Request &request, const Responder &responder) const
+{
+    auto snapshot = m_collections.snapshot();
+    if (!snapshot)
+        return responder.send(Response::fromError(snapshot.error()));
+    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    if (!c)
+        return responder.send(missingCollection());
+    RequestContext context = contextFor(request, m_superusers, m_clock);
+    if (auto s = Data::Records::checkRuleExists(c->updateRule, context.access); !s)
+        return responder.send(Response::fromError(s.error()));
+    QJsonObject body;
+    if (auto bad = parseJsonBody(request, body))
+        return responder.send(*bad);
+    context.access.context.body = body;
+    auto outcome = std::make_shared<WriteOutcome>();
+    m_store.submitWrite(
+        [this, outcome, set = *snapshot, collection = *c, id = request.params.value(1), body, shape = shapeOf(request),
+         access = context.access](Store::Database &db) -> Status {
+            outcome->record = m_records.update(db, *set, collection, id, body, shape, access);
+            if (!*outcome->record)
+                return outcome->record->error();
+            return {};
+        },
+        [outcome, responder](const Status &status) {
+            responder.post(status ? recordResponse(*outcome->record) : Response::fromError(status.error()));
+        });
+}
+
+void RecordsController::remove(const Request &request, const Responder &responder) const
+{
+    auto snapshot = m_collections.snapshot();
+    if (!snapshot)
+        return responder.send(Response::fromError(snapshot.error()));
+    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    if (!c)
+        return responder.send(missingCollection());
+    const RequestContext context = contextFor(request, m_superusers, m_clock);
+    if (auto s = Data::Records::checkRuleExists(c->deleteRule, context.access); !s)
+        return responder.send(Response::fromError(s.error()));
+    m_store.submitWrite(
+        [this, set = *snapshot, collection = *c, id = request.params.value(1), access = context.access](
+            Store::Database &db) -> Status { return m_records.remove(db, *set, collection, id, access); },
+        [responder](const Status &status) {
+            responder.post(status ? Response::empty(204) : Response::fromError(status.error()));
+        });
+}
+
+namespace {
+
+// One parsed entry of a batch.
+struct BatchItem
+{
+    enum class Action { Create, Update, Upsert, Delete } action = Action::Create;
+    QString collection;
+    QString id;
+    QJsonObject body;
+    Data::Shape shape;
+};
+
+std::optional<QString> parseBatchItem(const QJsonValue &value, BatchItem &item)
+{
+    static const QRegularExpression route(QStringLiteral("^/api/collections/([^/?#]+)/records(?:/([^/?#]+))?/?$"));
+    const QJsonObject object = value.toObject();
+    const QString method = object.value(u"method").toString().toUpper();
+    const QUrl url(object.value(u"url").toString());
+    const auto m = route.match(url.path(QUrl::FullyDecoded));
+    if (!value.isObject() || !m.hasMatch())
+        return QStringLiteral("the url must be /api/collections/{collection}/records[/{id}]");
+    item.collection = m.captured(1);
+    item.id = m.captured(2);
+    item.body = object.value(u"body").toObject();
+    const QUrlQuery query(url);
+    item.shape = {query.queryItemValue(QStringLiteral("fields"), QUrl::FullyDecoded),
+                  query.queryItemValue(QStringLiteral("expand"), QUrl::FullyDecoded)};
+    if (method == u"POST" && item.id.isEmpty())
+        item.action = BatchItem::Action::Create;
+    else if (method == u"PUT" && item.id.isEmpty())
+        item.action = BatchItem::Action::Upsert;
+    else if (method == u"PATCH" && !item.id.isEmpty())
+        item.action = BatchItem::Action::Update;
+    else if (method == u"DELETE" && !item.id.isEmpty())
+        item.action = BatchItem::Action::Delete;
+    else
+        return QStringLiteral(
+                   "unsupported method %1 for this url (POST/PUT .../records, PATCH/DELETE .../records/{id})")
+            .arg(method.isEmpty() ? QStringLiteral("(none)") : method);
+    return std::nullopt;
+}
+
+// PocketBase's SDK sends a batch as multipart/form-data whose "@jsonPayload" part holds the JSON
+// ({"requests": [...]}); other parts are files ("requests.N.field"), which Outpost does not take.
+// Returns the JSON bytes, or a 400 response.
+std::variant<QByteArray, Response> batchPayload(const Request &request)
+{
+    const QByteArray type = request.header("content-type").trimmed();
+    if (!type.toLower().startsWith("multipart/form-data"))
+        return request.body;
+    QByteArray boundary;
+    for (const QByteArray &param : type.split(';')) {
+        const QByteArray p = param.trimmed();
+        if (p.toLower().startsWith("boundary="))
+            boundary = p.mid(9);
+    }
+    if (boundary.size() >= 2 && boundary.startsWith('"') && boundary.endsWith('"'))
+        boundary = boundary.mid(1, boundary.size() - 2);
+    if (boundary.isEmpty())
+        return Response::problem(400, QStringLiteral("The multipart body has no boundary."));
+    const QByteArray delimiter = "--" + boundary;
+    const QByteArray separator = "\r\n" + delimiter;
+    std::optional<QByteArray> payload;
+    qsizetype at = request.body.indexOf(delimiter);
+    while (at >= 0) {
+        at += delimiter.size();
+        if (request.body.mid(at, 2) == "--")
+            break; // the closing delimiter
+        const qsizetype next = request.body.indexOf(separator, at);
+        if (next < 0)
+            break;
+        const QByteArray part = request.body.mid(at, next - at);
+        const qsizetype headEnd = part.indexOf("\r\n\r\n");
+        if (headEnd < 0)
+            return Response::problem(400, QStringLiteral("A multipart part has no header end."));
+        if (!part.left(headEnd).toLower().contains("name=\"@jsonpayload\""))
+            return Response::problem(400, QStringLiteral("File uploads in batch requests are not supported."));
+        payload = part.mid(headEnd + 4);
+        at = next + 2;
+    }
+    if (!payload)
+        return Response::problem(400, QStringLiteral("The multipart batch has no @jsonPayload part."));
+    return *payload;
+}
+
+QJsonObject problemBody(const Response &response)
+{
+    return QJsonDocument::fromJson(response.body).object();
+}
+
+} // namespace
+
+void RecordsController::batch(const Request &request, const Responder &responder) const
+{
+    auto payload = batchPayload(request);
+    if (auto *bad = std::get_if<Response>(&payload))
+        return responder.send(*bad);
+    Request json = request;
+    json.body = std::get<QByteArray>(payload);
+    if (request.header("content-type").trimmed().toLower().startsWith("multipart/form-data"))
+        json.headers.removeIf([](const auto &h) { return h.first.toLower() == "content-type"; });
+    QJsonObject body;
+    if (auto bad = parseJsonBody(json, body))
+        return responder.send(*bad);
+    const QJsonArray requests = body.value(u"requests").toArray();
+    if (requests.isEmpty())
+        return responder.send(Response::problem(
+            400, QStringLiteral("The batch needs a non-empty \"requests\" array."),
+            QJsonObject {{QStringLiteral("requests"),
+                          QJsonObject {{QStringLiteral("code"), QStringLiteral("validation_required")},
+                                       {QStringLiteral("message"), QStringLiteral("Cannot be blank.")}}}}));
+    if (requests.size() > kMaxBatchRequests)
+        return responder.send(Response::problem(400,
+                                                QStringLiteral("A batch holds at most %1 requests; this one has %2.")
+                                                    .arg(kMaxBatchRequests)
+                                                    .arg(requests.size())));
+    QList<BatchItem> items;
+    for (qsizetype i = 0; i < requests.size(); ++i) {
+        BatchItem item;
+        if (auto error = parseBatchItem(requests[i], item))
+            return responder.send(Response::problem(
+                400, QStringLiteral("Batch request %1: %2.").arg(i).arg(*error),
+                QJsonObject {{QStringLiteral("requests.%1").arg(i),
+                              QJsonObject {{QStringLiteral("code"), QStringLiteral("batch_request_invalid")},
+                                           {QStringLiteral("message"), *error}}}}));
+        items.append(std::move(item));
+    }
+    auto snapshot = m_collections.snapshot();
+    if (!snapshot)
+        return responder.send(Response::fromError(snapshot.error()));
+    const RequestContext context = contextFor(request, m_superusers, m_clock);
+
+    struct Outcome
+    {
+        QJsonArray results;
+        std::optional<Response> failure;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    m_store.submitWrite(
+        [this, outcome, set = *snapshot, items, access = context.access](Store::Database &db) -> Status {
+            for (qsizetype i = 0; i < items.size(); ++i) {
+                const BatchItem &item = items[i];
+                Data::Access itemAccess = access;
+                itemAccess.context.body = item.body;
+                Response response;
+                const Data::Collection *c = set->find(item.collection);
+                if (!c) {
+                    response = missingCollection();
+                } else {
+                    BatchItem::Action action = item.action;
+                    QString id = item.id;
+                    if (action == BatchItem::Action::Upsert) {
+                        id = item.body.value(u"id").toString();
+                        Data::Access probe = itemAccess;
+                        probe.superuser = true;
+                        const bool exists = !id.isEmpty() && m_records.view(db, *set, *c, id, {}, probe).ok();
+                        action = exists ? BatchItem::Action::Update : BatchItem::Action::Create;
+                    }
+                    switch (action) {
+                    case BatchItem::Action::Create:
+                        response = recordResponse(m_records.create(db, *set, *c, item.body, item.shape, itemAccess));
+                        break;
+                    case BatchItem::Action::Update:
+                        response
+                            = recordResponse(m_records.update(db, *set, *c, id, item.body, item.shape, itemAccess));
+                        break;
+                    case BatchItem::Action::Delete: {
+                        const Status s = m_records.remove(db, *set, *c, id, itemAccess);
+                        response = s ? Response::empty(204) : Response::fromError(s.error());
+                        break;
+                    }
+                    case BatchItem::Action::Upsert:
+                        break;
+                    }
+                }
+                if (response.status >= 400) {
+                    QJsonObject failed {{QStringLiteral("code"), QStringLiteral("batch_request_failed")},
+                                        {QStringLiteral("message"), QStringLiteral("Batch request %1 failed.").arg(i)},
+                                        {QStringLiteral("response"), problemBody(response)}};
+                    outcome->failure = Response::problem(
+                        400,
+                        QStringLiteral("Batch transaction failed: request %1 (%2) answered %3: %4")
+                            .arg(i)
+                            .arg(item.collection)
+                            .arg(response.status)
+                            .arg(problemBody(response).value(u"message").toString()),
+                        QJsonObject {{QStringLiteral("requests"), QJsonObject {{QString::number(i), failed}}}});
+                    // Any error makes the store roll back every request of the batch.
+                    return makeError(ErrorCode::InvalidArgument, QStringLiteral("batch failed"));
+                }
+                QJsonObject result {{QStringLiteral("status"), response.status}};
+                result.insert(QStringLiteral("body"),
+                              response.body.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                      : QJsonValue(QJsonDocument::fromJson(response.body).object()));
+                outcome->results.append(result);
+            }
+            return {};
+        },
+        [outcome, responder](const Status &status) {
+            if (status) {
+                Response r {
+                    200, "application/json", QJsonDocument(outcome->results).toJson(QJsonDocument::Compact), {}};
+                return responder.post(std::move(r));
+            }
+            responder.post(outcome->failure ? *outcome->failure : Response::fromError(status.error()));
+        });
+}
+
+} // namespace Outpost::Http

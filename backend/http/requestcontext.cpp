@@ -1,0 +1,120 @@
+#include "requestcontext.h"
+
+#include <QJsonDocument>
+
+#include "../auth/superusers.h"
+
+namespace Outpost::Http {
+
+namespace {
+
+QJsonObject headersObject(const Request &request)
+{
+    QJsonObject headers;
+    for (const auto &[name, value] : request.headers) {
+        QString key = QString::fromLatin1(name).toLower();
+        key.replace(u'-', u'_');
+        if (!headers.contains(key))
+            headers.insert(key, QString::fromUtf8(value));
+    }
+    return headers;
+}
+
+QJsonObject queryObject(const Request &request)
+{
+    QJsonObject query;
+    for (const auto &[key, value] : request.query.queryItems(QUrl::FullyDecoded))
+        if (!query.contains(key))
+            query.insert(key, value);
+    return query;
+}
+
+} // namespace
+
+RequestContext contextFor(const Request &request, const Auth::Superusers &superusers, const Clock &clock)
+{
+    RequestContext context;
+    context.access.context.clock = &clock;
+    const QByteArray authorization = request.header("authorization");
+    context.sentToken = !authorization.trimmed().isEmpty();
+    if (context.sentToken && request.reader) {
+        if (auto user = superusers.fromToken(*request.reader, authorization)) {
+            context.access.superuser = true;
+            context.access.context.auth = user->toRecord();
+        }
+    }
+    // Rules that use them are rare; the cost is small next to a query.
+    context.access.context.query = queryObject(request);
+    context.access.context.headers = headersObject(request);
+    return context;
+}
+
+std::optional<Response> requireSuperuser(const RequestContext &context)
+{
+    if (context.access.superuser)
+        return std::nullopt;
+    if (context.access.context.auth.isEmpty())
+        return Response::fromError(makeError(
+            ErrorCode::Unauthenticated, QStringLiteral("The request requires valid superuser authorization token.")));
+    return Response::problem(403, QStringLiteral("Only superusers can perform this action."));
+}
+
+std::optional<Response> parseJsonBody(const Request &request, QJsonObject &out)
+{
+    out = {};
+    if (request.body.trimmed().isEmpty())
+        return std::nullopt;
+    const QByteArray type = request.header("content-type").trimmed().toLower();
+    if (!type.isEmpty() && !type.startsWith("application/json") && !type.startsWith("text/plain"))
+        return Response::problem(415,
+                                 QStringLiteral("Unsupported Content-Type \"%1\": send the record as "
+                                                "application/json.")
+                                     .arg(QString::fromLatin1(type)));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body, &error);
+    if (error.error != QJsonParseError::NoError)
+        return Response::problem(400,
+                                 QStringLiteral("The request body is not valid JSON: %1 at offset %2.")
+                                     .arg(error.errorString())
+                                     .arg(error.offset));
+    if (!doc.isObject())
+        return Response::problem(400, QStringLiteral("The request body must be a JSON object."));
+    out = doc.object();
+    return std::nullopt;
+}
+
+Response withETag(Response response, const Request &request)
+{
+    if (response.status != 200)
+        return response;
+    // FNV-1a, 64 bits: cheap, and stable across restarts (qHash is seeded per process).
+    quint64 hash = 14695981039346656037ULL;
+    for (const char c : std::as_const(response.body)) {
+        hash ^= quint8(c);
+        hash *= 1099511628211ULL;
+    }
+    const QByteArray tag = '"' + QByteArray::number(hash, 16).rightJustified(16, '0') + '"';
+    const QByteArray ifNoneMatch = request.header("if-none-match");
+    if (!ifNoneMatch.isEmpty()) {
+        for (QByteArray candidate : ifNoneMatch.split(',')) {
+            candidate = candidate.trimmed();
+            if (candidate.startsWith("W/"))
+                candidate = candidate.mid(2); // weak comparison, RFC 9110 §13.1.2
+            if (candidate == tag || candidate == "*") {
+                Response notModified = Response::empty(304);
+                notModified.withHeader("ETag", tag);
+                return notModified;
+            }
+        }
+    }
+    response.withHeader("ETag", tag);
+    return response;
+}
+
+Data::Shape shapeOf(const Request &request)
+{
+    return Data::Shape {request.query.queryItemValue(QStringLiteral("fields"), QUrl::FullyDecoded),
+                        request.query.queryItemValue(QStringLiteral("expand"), QUrl::FullyDecoded)};
+}
+
+} // namespace Outpost::Http

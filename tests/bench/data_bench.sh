@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Outpost record API benchmark, side by side with nginx serving a static copy of a record (the
+# ceiling for a tiny HTTP response on this machine). Everything runs on 127.0.0.1 only.
+#
+#   bash tests/bench/data_bench.sh
+#
+#   W1  GET one record by id (ids drawn at random from 1,000), public view rule
+#   W2  GET a page of 20 of ROWS records: filter on an indexed field, sort on the index's second
+#       column, total included (filter=category='cNN'&sort=-score&perPage=20; 100 categories)
+#   W3  POST one record (default durability: synchronous=FULL, group commit)
+#   nginx  GET a static file holding a W1 response body
+#
+# Environment (all optional):
+#   ROWS=100000      records seeded before the runs (through POST /api/batch, 50 per request)
+#   DURATION=10      seconds per measured wrk run
+#   ROUNDS=3         rounds; each round runs W1, W2, W3 and nginx once
+#   WARMUP=2         seconds of unmeasured load before each measured run
+#   CONNECTIONS=64   wrk connections (-c)
+#   WRK_THREADS=2    wrk threads (-t)
+#   OUTPOST_THREADS  network threads for outpostd (default: its own default, the number of cores)
+#   BUILD=0          skip the Release build and use the existing build/release/app/outpostd
+#   OUTPOSTD=path    benchmark this outpostd binary instead (implies BUILD=0)
+#   KEEP_TMP=1       keep the temporary directory (data, logs, raw wrk output)
+#
+# Targets: W1 >= 30,000 req/s, W2 >= 5,000 req/s, W3 >= 10,000 req/s.
+# Exit status: 0 when the benchmark ran (whether or not the targets were met), 1 on a setup error.
+set -uo pipefail
+
+ROWS=${ROWS:-100000}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+WRK_THREADS=${WRK_THREADS:-2}
+OUTPOST_THREADS=${OUTPOST_THREADS:-}
+BUILD=${BUILD:-1}
+KEEP_TMP=${KEEP_TMP:-0}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OUTPOSTD=${OUTPOSTD:-}
+[[ -n $OUTPOSTD ]] && BUILD=0
+: "${OUTPOSTD:=$ROOT/build/release/app/outpostd}"
+
+die() { echo "data_bench: $*" >&2; exit 1; }
+# shellcheck source=tests/bench/lib.sh
+source "$ROOT/tests/bench/lib.sh"
+
+for v in DURATION ROUNDS WARMUP CONNECTIONS WRK_THREADS; do
+    if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1 || ${!v} > 20000)); then
+        die "$v must be a whole number from 1 to 20000"
+    fi
+done
+[[ $ROWS =~ ^[0-9]+$ ]] && ((ROWS >= 1000 && ROWS <= 10000000)) || die "ROWS must be from 1000 to 10000000"
+
+ensure_tools
+build_release
+[[ -x $OUTPOSTD ]] || die "no outpostd at $OUTPOSTD (build it, or set OUTPOSTD=...)"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/outpost-data-bench.XXXXXX") || die "mktemp failed"
+
+echo "== Outpost record API benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "machine:  $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
+echo "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "tools:    $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), $("$NGINX" -v 2>&1 | sed 's/.*version: //')"
+echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before starting"
+echo
+
+# ---------------------------------------------------------------------------------------------
+# Server, account, collection
+EMAIL=bench@example.com
+PASSWORD=bench-password-123
+printf '%s\n' "$PASSWORD" | "$OUTPOSTD" superuser create "$EMAIL" --data-dir "$TMP/data" >/dev/null 2>&1 \
+    || die "superuser create failed"
+free_port
+OUTPOST_PORT=$FREE_PORT
+start_outpost "$TMP/data" "$OUTPOST_PORT" "$TMP/outpost.log"
+SERVER_PID=$OUTPOST_PID
+BASE="http://127.0.0.1:$OUTPOST_PORT"
+wait_http_200 "$BASE/api/health" || { cat "$TMP/outpost.log" >&2; die "outpostd did not start"; }
+
+TOKEN=$(curl -s -m 10 "$BASE/api/collections/_superusers/auth-with-password" -H 'Content-Type: application/json' \
+    -d "{\"identity\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+[[ -n $TOKEN ]] || die "login failed"
+status=$(curl -s -m 10 -o "$TMP/collection.json" -w '%{http_code}' "$BASE/api/collections" \
+    -H "Authorization: $TOKEN" -H 'Content-Type: application/json' -d '{
+      "name": "bench",
+      "fields": [{"name": "title", "type": "text", "required": true, "max": 200},
+                 {"name": "category", "type": "text", "required": true},
+                 {"name": "score", "type": "number"},
+                 {"name": "body", "type": "text"}],
+      "indexes": ["CREATE INDEX idx_bench_category_score ON bench (category, score)"],
+      "listRule": "", "viewRule": "", "createRule": ""}')
+[[ $status == 200 ]] || { cat "$TMP/collection.json" >&2; die "creating the collection failed ($status)"; }
+
+# ---------------------------------------------------------------------------------------------
+# Seed: ROWS records in batches of 50, four requests at a time.
+echo "Seeding $ROWS records (POST /api/batch, 50 per request, 4 in parallel) ..."
+mkdir -p "$TMP/seed"
+awk -v rows="$ROWS" -v dir="$TMP/seed" 'BEGIN {
+    srand(42)
+    for (b = 0; b * 50 < rows; b++) {
+        f = sprintf("%s/%06d.json", dir, b)
+        printf "{\"requests\":[" > f
+        for (i = 0; i < 50 && b * 50 + i < rows; i++) {
+            n = b * 50 + i
+            printf "%s{\"method\":\"POST\",\"url\":\"/api/collections/bench/records\",\"body\":{\"title\":\"record %d\",\"category\":\"c%d\",\"score\":%d,\"body\":\"lorem ipsum dolor sit amet %d\"}}", (i ? "," : ""), n, n % 100, int(rand() * 100000), n > f
+        }
+        printf "]}" > f
+        close(f)
+    }
+}'
+t0=${EPOCHREALTIME/./}
+find "$TMP/seed" -name '*.json' -print0 | sort -z \
+    | xargs -0 -P 4 -I{} curl -s -m 60 -o /dev/null -w '%{http_code}\n' "$BASE/api/batch" \
+        -H "Authorization: $TOKEN" -H 'Content-Type: application/json' --data-binary @{} >"$TMP/seed.status"
+t1=${EPOCHREALTIME/./}
+bad=$(grep -vc '^200$' "$TMP/seed.status")
+((bad == 0)) || die "$bad seeding batches failed"
+echo "  $ROWS records in $(awk -v us="$((t1 - t0))" 'BEGIN { printf "%.1f", us / 1e6 }') s"
+
+# 1,000 ids for W1, and a body for nginx of the same shape.
+curl -s -m 30 "$BASE/api/collections/bench/records?perPage=1000&fields=id&skipTotal=1" -H "Authorization: $TOKEN" \
+    | grep -o '"id":"[a-z0-9]*"' | cut -d'"' -f4 >"$TMP/ids.txt"
+[[ $(wc -l <"$TMP/ids.txt") -eq 1000 ]] || die "could not read 1000 ids"
+{
+    echo "local ids = {"
+    sed 's/.*/"&",/' "$TMP/ids.txt"
+    echo "}"
+    echo 'request = function() return wrk.format("GET", "/api/collections/bench/records/" .. ids[math.random(#ids)]) end'
+} >"$TMP/w1.lua"
+cat >"$TMP/w2.lua" <<'EOF'
+request = function()
+  local c = math.random(0, 99)
+  return wrk.format("GET", "/api/collections/bench/records?filter=category%3D%27c" .. c .. "%27&sort=-score&perPage=20")
+end
+EOF
+cat >"$TMP/w3.lua" <<'EOF'
+local n = 0
+request = function()
+  n = n + 1
+  local body = '{"title":"w3 ' .. n .. '","category":"w3","score":' .. n .. ',"body":"created by the write benchmark"}'
+  return wrk.format("POST", "/api/collections/bench/records", {["Content-Type"] = "application/json"}, body)
+end
+EOF
+mkdir -p "$TMP/www"
+curl -s -m 10 "$BASE/api/collections/bench/records/$(head -n1 "$TMP/ids.txt")" >"$TMP/www/record.json"
+start_nginx 2 "$TMP/www" "$TMP/nginx"
+wait_http_200 "http://127.0.0.1:$NGINX_PORT/record.json" || die "nginx did not start"
+echo "  W1 body $(wc -c <"$TMP/www/record.json") bytes; W2 sample: $(curl -s -m 10 \
+    "$BASE/api/collections/bench/records?filter=category%3D%27c7%27&sort=-score&perPage=20" | grep -o '"totalItems":[0-9]*')"
+echo
+
+# ---------------------------------------------------------------------------------------------
+declare -A RPS P50 P99 ERRS
+measure() { # $1 label, $2 url, [$3 script]
+    local label=$1 url=$2 args=() out n rps p50 p99 errs
+    [[ -n ${3:-} ]] && args+=(-s "$3")
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "${args[@]}" "$url" >/dev/null 2>&1
+    n=$(($(printf '%s' "${RPS[$label]:-}" | wc -w) + 1))
+    out="$TMP/wrk-$label-$n.txt"
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${args[@]}" "$url" >"$out" 2>&1
+    read -r rps p50 p99 errs <<<"$(wrk_figures "$out")"
+    [[ $rps != none ]] || { cat "$out" >&2; die "wrk for $label produced no result"; }
+    RPS[$label]+="$rps "; P50[$label]+="$p50 "; P99[$label]+="$p99 "; ERRS[$label]=$((${ERRS[$label]:-0} + errs))
+    printf '  %-5s %-6s %10s %8s %8s %7s\n' "$r" "$label" "$rps" "$p50" "$p99" "$errs"
+}
+echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency (after ${WARMUP}s warm-up), $ROUNDS rounds"
+printf '  %-5s %-6s %10s %8s %8s %7s\n' round load req/s p50_ms p99_ms errors
+for ((r = 1; r <= ROUNDS; r++)); do
+    measure W1 "$BASE/" "$TMP/w1.lua"
+    measure W2 "$BASE/" "$TMP/w2.lua"
+    measure nginx "http://127.0.0.1:$NGINX_PORT/record.json"
+    measure W3 "$BASE/" "$TMP/w3.lua"
+done
+echo
+
+created=$(curl -s -m 30 "$BASE/api/collections/bench/records?filter=category%3D%27w3%27&perPage=1" \
+    | grep -o '"totalItems":[0-9]*' | cut -d: -f2)
+echo "== Summary (medians of $ROUNDS runs)"
+printf '  %-6s %10s %14s %8s %8s %7s %10s\n' load req/s "(min..max)" p50_ms p99_ms errors target
+for t in W1 W2 W3 nginx; do
+    case $t in W1) target=30000 ;; W2) target=5000 ;; W3) target=10000 ;; *) target=- ;; esac
+    # shellcheck disable=SC2086 # space-separated lists
+    med=$(median ${RPS[$t]})
+    verdict=""
+    [[ $target != - ]] && verdict=$(awk -v v="$med" -v t="$target" 'BEGIN { print (v >= t) ? "met" : "NOT met" }')
+    # shellcheck disable=SC2086
+    printf '  %-6s %10.0f %14s %8s %8s %7s %10s %s\n' "$t" "$med" "($(minmax ${RPS[$t]}))" "$(median ${P50[$t]})" \
+        "$(median ${P99[$t]})" "${ERRS[$t]}" "$target" "$verdict"
+done
+# shellcheck disable=SC2086
+echo "  W1 / nginx: $(awk -v a="$(median ${RPS[W1]})" -v b="$(median ${RPS[nginx]})" 'BEGIN { printf "%.2f", a / b }')"
+echo "  W3 records stored: ${created:-?} (every 2xx of the W3 runs and warm-ups is one record)"
+echo "  data.db after the runs: $(du -sh "$TMP/data" | cut -f1); server peak RSS $(awk '/^VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$SERVER_PID/status")"
+exit 0

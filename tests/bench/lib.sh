@@ -1,0 +1,205 @@
+# Shared by the benchmark scripts in this directory: process cleanup, ports, waiting, wrk output
+# parsing and statistics. Source it after setting TMP="" and KEEP_TMP; it defines die() only if the
+# caller has not.
+declare -F die >/dev/null || die() { echo "bench: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Processes we start, stopped on any exit.
+PIDS=()
+TMP=""
+# shellcheck disable=SC2317 # invoked by the trap
+cleanup() {
+    local pid i
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${PIDS[@]}"; do
+        for ((i = 0; i < 50; i++)); do # up to 5 s each, then SIGKILL
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    PIDS=()
+    if [[ -n $TMP && -d $TMP ]]; then
+        if [[ $KEEP_TMP == 1 ]]; then echo "(kept $TMP)"; else rm -rf "$TMP"; fi
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() { # drop $1 from PIDS
+    local keep=() p
+    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
+
+stop_pid() { # SIGTERM, wait up to 5 s, then SIGKILL
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    forget_pid "$pid"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+port_in_use() { # true if something listens on 127.0.0.1:$1
+    if command -v ss >/dev/null; then
+        [[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]
+    else
+        { exec {_fd}<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
+        exec {_fd}>&-
+        return 0
+    fi
+}
+
+free_port() { # sets FREE_PORT to a port nothing listens on (checked, not reserved)
+    local i p
+    for ((i = 0; i < 200; i++)); do
+        p=$((20000 + RANDOM % 40000))
+        port_in_use "$p" || { FREE_PORT=$p; return 0; }
+    done
+    die "no free port found"
+}
+
+health_is_200() { # one GET /api/health on its own connection, without forking
+    local port=$1 fd line
+    { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+    printf 'GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&"$fd"
+    IFS= read -r -t 2 line <&"$fd"
+    exec {fd}>&-
+    [[ $line == "HTTP/1.1 200"* ]]
+}
+
+wait_http_200() { # $1 url; up to 10 s
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [[ $(curl -s -m 2 -o /dev/null -w '%{http_code}' "$1") == 200 ]] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+proc_cpu_ticks() { # utime+stime (all threads) of the given pids
+    local sum=0 pid f
+    for pid in "$@"; do
+        [[ -r /proc/$pid/stat ]] || continue
+        f=$(<"/proc/$pid/stat")
+        f=${f##*) } # fields from 3 on; comm may contain spaces
+        read -r -a a <<<"$f"
+        sum=$((sum + a[11] + a[12]))
+    done
+    echo "$sum"
+}
+
+busy_ticks() { # all CPUs, non-idle
+    local _cpu user nice system _idle _iowait irq softirq steal _rest
+    read -r _cpu user nice system _idle _iowait irq softirq steal _rest </proc/stat
+    echo $((user + nice + system + irq + softirq + steal))
+}
+
+to_ms() { # wrk duration (e.g. 692.00us, 1.03ms, 2.10s) -> ms
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
+        printf "%.2f", n }'
+}
+
+median() { # of the arguments
+    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+        if (NR == 0) { print "n/a"; exit }
+        if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+minmax() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f..%.0f", lo, hi }'; }
+
+start_outpost() { # $1 data dir, $2 port, $3 log; sets OUTPOST_PID
+    local args=(serve --data-dir "$1" --listen "127.0.0.1:$2")
+    [[ -n $OUTPOST_THREADS ]] && args+=(--threads "$OUTPOST_THREADS")
+    "$OUTPOSTD" "${args[@]}" >"$3" 2>&1 &
+    OUTPOST_PID=$!
+    PIDS+=("$OUTPOST_PID")
+}
+
+
+start_nginx() { # $1 workers, $2 document root, $3 state dir; sets NGINX_PORT, NGINX_PID (added to PIDS)
+    local w=$1 root=$2 d=$3 user=""
+    [[ $(id -u) == 0 ]] && user="user $(id -un) $(id -gn);" # workers run as the current user
+    mkdir -p "$d"
+    free_port
+    NGINX_PORT=$FREE_PORT
+    cat >"$d/nginx.conf" <<EOF
+$user
+worker_processes $w;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    server_tokens off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_timeout 75s;
+    keepalive_requests 1000000;
+    open_file_cache max=100;
+    open_file_cache_valid 60s;
+    etag off;
+    types { }
+    default_type application/json;
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $root;
+    }
+}
+EOF
+    "$NGINX" -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$d/stdout.log" 2>&1 &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+}
+
+ensure_tools() { # installs wrk, nginx-light and curl when missing (as root); sets NGINX
+    NGINX=$(command -v nginx || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true)
+    local missing=()
+    command -v wrk >/dev/null || missing+=(wrk)
+    [[ -n $NGINX ]] || missing+=(nginx-light)
+    command -v curl >/dev/null || missing+=(curl)
+    if ((${#missing[@]})); then
+        if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+            echo "Installing ${missing[*]} ..."
+            DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >/dev/null || die "apt-get install failed"
+            NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+        else
+            die "missing ${missing[*]}; install with: sudo apt-get install -y ${missing[*]}"
+        fi
+    fi
+    [[ -x $NGINX ]] || die "nginx not found"
+}
+
+build_release() { # builds outpostd in build/release unless BUILD=0
+    [[ ${BUILD:-1} == 1 ]] || return 0
+    echo "Building Release (cmake --preset release && cmake --build --preset release --target outpostd) ..."
+    (cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release --target outpostd >/dev/null) \
+        || die "Release build failed (run the two cmake commands above to see why)"
+}
+
+wrk_figures() { # $1 wrk output file -> "rps p50_ms p99_ms errors"
+    local rps p50 p99 errs
+    rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1")
+    p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$1")")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$1")")
+    errs=$(awk '/Socket errors:/ { gsub(/[^0-9 ]/, " "); for (i = 1; i <= NF; i++) n += $i } /Non-2xx/ { n += $NF } END { print n + 0 }' "$1")
+    echo "${rps:-none} $p50 $p99 $errs"
+}
