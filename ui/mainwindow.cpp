@@ -7,6 +7,7 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
+#include "collectionspage.h"
 #include "dashboardpage.h"
 #include "server/server.h"
 #include "settingspage.h"
@@ -65,12 +66,14 @@ MainWindow::MainWindow(Server &server, QWidget *parent)
     , m_sidebar(makeSidebar())
     , m_pages(new QStackedWidget)
     , m_dashboard(new DashboardPage(server))
+    , m_collections(new CollectionsPage(server))
     , m_settings(new SettingsPage(server.config()))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("Outpost — %1").arg(server.baseUrl()));
     m_pages->setObjectName(QStringLiteral("pages"));
     addPage(m_dashboard, tr("Dashboard"), tr("This server at a glance. Counters update live."));
+    addPage(m_collections, tr("Collections"), tr("Collections and their records, edited in-process as a superuser."));
     addPage(m_settings, tr("Settings"), tr("The effective configuration of this run and where each value came from."));
     connect(m_sidebar, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
     m_sidebar->setCurrentRow(0);

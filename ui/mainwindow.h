@@ -11,11 +11,12 @@ class Server;
 
 namespace Outpost::Console {
 
+class CollectionsPage;
 class DashboardPage;
 class SettingsPage;
 
-// The console's window: a sidebar of pages on the left ("Dashboard", "Settings"), the selected page
-// with its heading on the right. Titled "Outpost — <base URL>".
+// The console's window: a sidebar of pages on the left ("Dashboard", "Collections", "Settings"), the
+// selected page with its heading on the right. Titled "Outpost — <base URL>".
 //
 // Reads the server in-process through its accessors, never through the HTTP API. Closing the
 // window does not stop the server: app/outpost.cpp owns both and stops the server after the event
@@ -30,6 +31,7 @@ public:
     ~MainWindow() override;
 
     DashboardPage *dashboardPage() const { return m_dashboard; }
+    CollectionsPage *collectionsPage() const { return m_collections; }
     SettingsPage *settingsPage() const { return m_settings; }
 
 private:
@@ -38,6 +40,7 @@ private:
     QListWidget *m_sidebar = nullptr;
     QStackedWidget *m_pages = nullptr;
     DashboardPage *m_dashboard = nullptr;
+    CollectionsPage *m_collections = nullptr;
     SettingsPage *m_settings = nullptr;
 };
 

@@ -720,6 +720,26 @@ Result<QJsonObject> Records::view(Store::Database &db, const CollectionSet &set,
     return records.first();
 }
 
+Result<QJsonObject> Records::readBack(Store::Database &db, const CollectionSet &set, const Collection &c,
+                                      const QString &id, const Shape &shape, const Access &access) const
+{
+    // The writer reads back what it stored whatever the view rule says, as PocketBase does; only
+    // hidden fields stay hidden from non-superusers.
+    Access reader = access;
+    reader.superuser = true;
+    auto stored = view(db, set, c, id, {}, reader);
+    if (!stored)
+        return stored.error();
+    QList<QJsonObject> records {*stored};
+    if (!access.superuser)
+        for (const Field &f : c.fields)
+            if (f.hidden)
+                records.first().remove(f.name);
+    if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
+        return shaped.error();
+    return records.first();
+}
+
 Result<QJsonObject> Records::create(Store::Database &db, const CollectionSet &set, const Collection &c,
                                     const QJsonObject &body, const Shape &shape, const Access &access) const
 {
@@ -754,19 +774,7 @@ Result<QJsonObject> Records::create(Store::Database &db, const CollectionSet &se
         return allowed.error();
     if (!*allowed)
         return makeError(ErrorCode::InvalidArgument, failed);
-    Access reader = access;
-    reader.superuser = true; // the caller may read back what they created, as in PocketBase
-    auto created = view(db, set, c, id, {}, reader);
-    if (!created)
-        return created.error();
-    QList<QJsonObject> records {*created};
-    if (!access.superuser)
-        for (const Field &f : c.fields)
-            if (f.hidden)
-                records.first().remove(f.name);
-    if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
-        return shaped.error();
-    return records.first();
+    return readBack(db, set, c, id, shape, access);
 }
 
 Result<QJsonObject> Records::update(Store::Database &db, const CollectionSet &set, const Collection &c,
@@ -803,19 +811,7 @@ Result<QJsonObject> Records::update(Store::Database &db, const CollectionSet &se
         if (auto r = (*s)->run(); !r)
             return mapWriteError(r.error(), c, failed);
     }
-    Access reader = access;
-    reader.superuser = true;
-    auto updated = view(db, set, c, id, {}, reader);
-    if (!updated)
-        return updated.error();
-    QList<QJsonObject> records {*updated};
-    if (!access.superuser)
-        for (const Field &f : c.fields)
-            if (f.hidden)
-                records.first().remove(f.name);
-    if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
-        return shaped.error();
-    return records.first();
+    return readBack(db, set, c, id, shape, access);
 }
 
 namespace {

@@ -89,6 +89,9 @@ public:
                    const std::function<bool(const QJsonObject &)> &sink) const;
 
 private:
+    Result<QJsonObject> readBack(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
+                                 const Shape &shape, const Access &access) const;
+
     const Clock &m_clock;
 };
 

@@ -53,12 +53,40 @@ Response recordResponse(const Result<QJsonObject> &record, int status = 200)
     return Response::json(*record, status);
 }
 
-// The state a queued write shares with its completion.
-struct WriteOutcome
+// The collection a records route names, from the current schema snapshot (kept in `snapshot`).
+// Answers 404 (or the store's error) itself and returns nullptr when there is none.
+const Data::Collection *collectionOf(const Data::Collections &collections, const Request &request,
+                                     const Responder &responder, Data::CollectionSnapshot &snapshot)
 {
-    std::optional<Result<QJsonObject>> record;
-    Response response;
-};
+    auto current = collections.snapshot();
+    if (!current) {
+        responder.send(Response::fromError(current.error()));
+        return nullptr;
+    }
+    snapshot = *current;
+    const Data::Collection *c = snapshot->find(request.params.value(0));
+    if (!c)
+        responder.send(missingCollection());
+    return c;
+}
+
+// Queues `write` for the store's writer (it runs in the group's transaction) and answers with the
+// record it returns once the group has committed, or with the error.
+void submitRecordWrite(Store::Store &store, const Responder &responder,
+                       std::function<Result<QJsonObject>(Store::Database &)> write)
+{
+    auto outcome = std::make_shared<std::optional<Result<QJsonObject>>>();
+    store.submitWrite(
+        [outcome, write = std::move(write)](Store::Database &db) -> Status {
+            *outcome = write(db);
+            if (!**outcome)
+                return (*outcome)->error();
+            return {};
+        },
+        [outcome, responder](const Status &status) {
+            responder.post(status ? recordResponse(**outcome) : Response::fromError(status.error()));
+        });
+}
 
 } // namespace
 
@@ -89,12 +117,10 @@ void RecordsController::registerRoutes(Router &router) const
 
 void RecordsController::list(const Request &request, const Responder &responder) const
 {
-    auto snapshot = m_collections.snapshot();
-    if (!snapshot)
-        return responder.send(Response::fromError(snapshot.error()));
-    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    Data::CollectionSnapshot snapshot;
+    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
     if (!c)
-        return responder.send(missingCollection());
+        return;
     Data::ListQuery query;
     query.perPage = Data::kDefaultPerPage;
     if (auto bad = intParam(request, QStringLiteral("page"), query.page))
@@ -108,32 +134,28 @@ void RecordsController::list(const Request &request, const Responder &responder)
     query.skipTotal = boolParam(request, QStringLiteral("skipTotal"));
     query.shape = shapeOf(request);
     const RequestContext context = contextFor(request, m_superusers, m_clock);
-    auto result = m_records.list(*request.reader, **snapshot, *c, query, context.access);
+    auto result = m_records.list(*request.reader, *snapshot, *c, query, context.access);
     responder.send(withETag(recordResponse(result), request));
 }
 
 void RecordsController::view(const Request &request, const Responder &responder) const
 {
-    auto snapshot = m_collections.snapshot();
-    if (!snapshot)
-        return responder.send(Response::fromError(snapshot.error()));
-    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    Data::CollectionSnapshot snapshot;
+    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
     if (!c)
-        return responder.send(missingCollection());
+        return;
     const RequestContext context = contextFor(request, m_superusers, m_clock);
     auto result
-        = m_records.view(*request.reader, **snapshot, *c, request.params.value(1), shapeOf(request), context.access);
+        = m_records.view(*request.reader, *snapshot, *c, request.params.value(1), shapeOf(request), context.access);
     responder.send(withETag(recordResponse(result), request));
 }
 
 void RecordsController::create(const Request &request, const Responder &responder) const
 {
-    auto snapshot = m_collections.snapshot();
-    if (!snapshot)
-        return responder.send(Response::fromError(snapshot.error()));
-    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    Data::CollectionSnapshot snapshot;
+    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
     if (!c)
-        return responder.send(missingCollection());
+        return;
     RequestContext context = contextFor(request, m_superusers, m_clock);
     if (auto s = Data::Records::checkRuleExists(c->createRule, context.access); !s)
         return responder.send(Response::fromError(s.error()));
@@ -141,28 +163,17 @@ void RecordsController::create(const Request &request, const Responder &responde
     if (auto bad = parseJsonBody(request, body))
         return responder.send(*bad);
     context.access.context.body = body;
-    auto outcome = std::make_shared<WriteOutcome>();
-    m_store.submitWrite(
-        [this, outcome, set = *snapshot, collection = *c, body, shape = shapeOf(request),
-         access = context.access](Store::Database &db) -> Status {
-            outcome->record = m_records.create(db, *set, collection, body, shape, access);
-            if (!*outcome->record)
-                return outcome->record->error();
-            return {};
-        },
-        [outcome, responder](const Status &status) {
-            responder.post(status ? recordResponse(*outcome->record) : Response::fromError(status.error()));
-        });
+    submitRecordWrite(m_store, responder,
+                      [this, set = snapshot, collection = *c, body, shape = shapeOf(request), access = context.access](
+                          Store::Database &db) { return m_records.create(db, *set, collection, body, shape, access); });
 }
 
 void RecordsController::update(const Request &request, const Responder &responder) const
 {
-    auto snapshot = m_collections.snapshot();
-    if (!snapshot)
-        return responder.send(Response::fromError(snapshot.error()));
-    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    Data::CollectionSnapshot snapshot;
+    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
     if (!c)
-        return responder.send(missingCollection());
+        return;
     RequestContext context = contextFor(request, m_superusers, m_clock);
     if (auto s = Data::Records::checkRuleExists(c->updateRule, context.access); !s)
         return responder.send(Response::fromError(s.error()));
@@ -170,33 +181,24 @@ void RecordsController::update(const Request &request, const Responder &responde
     if (auto bad = parseJsonBody(request, body))
         return responder.send(*bad);
     context.access.context.body = body;
-    auto outcome = std::make_shared<WriteOutcome>();
-    m_store.submitWrite(
-        [this, outcome, set = *snapshot, collection = *c, id = request.params.value(1), body, shape = shapeOf(request),
-         access = context.access](Store::Database &db) -> Status {
-            outcome->record = m_records.update(db, *set, collection, id, body, shape, access);
-            if (!*outcome->record)
-                return outcome->record->error();
-            return {};
-        },
-        [outcome, responder](const Status &status) {
-            responder.post(status ? recordResponse(*outcome->record) : Response::fromError(status.error()));
-        });
+    submitRecordWrite(m_store, responder,
+                      [this, set = snapshot, collection = *c, id = request.params.value(1), body,
+                       shape = shapeOf(request), access = context.access](Store::Database &db) {
+                          return m_records.update(db, *set, collection, id, body, shape, access);
+                      });
 }
 
 void RecordsController::remove(const Request &request, const Responder &responder) const
 {
-    auto snapshot = m_collections.snapshot();
-    if (!snapshot)
-        return responder.send(Response::fromError(snapshot.error()));
-    const Data::Collection *c = (*snapshot)->find(request.params.value(0));
+    Data::CollectionSnapshot snapshot;
+    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
     if (!c)
-        return responder.send(missingCollection());
+        return;
     const RequestContext context = contextFor(request, m_superusers, m_clock);
     if (auto s = Data::Records::checkRuleExists(c->deleteRule, context.access); !s)
         return responder.send(Response::fromError(s.error()));
     m_store.submitWrite(
-        [this, set = *snapshot, collection = *c, id = request.params.value(1), access = context.access](
+        [this, set = snapshot, collection = *c, id = request.params.value(1), access = context.access](
             Store::Database &db) -> Status { return m_records.remove(db, *set, collection, id, access); },
         [responder](const Status &status) {
             responder.post(status ? Response::empty(204) : Response::fromError(status.error()));

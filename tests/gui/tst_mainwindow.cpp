@@ -1,7 +1,12 @@
 // The console against a real server: a fresh data directory, a free loopback port, real HTTP.
+#include <QCheckBox>
+#include <QDialogButtonBox>
+#include <QHeaderView>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QNetworkReply>
@@ -9,15 +14,20 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStackedWidget>
+#include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <memory>
 
 #include "auth/superusers.h"
+#include "collectionspage.h"
 #include "dashboardpage.h"
+#include "data/collections.h"
+#include "data/records.h"
 #include "firstrundialog.h"
 #include "mainwindow.h"
+#include "recorddialog.h"
 #include "server/server.h"
 #include "settingspage.h"
 #include "store/store.h"
@@ -37,6 +47,69 @@ quint64 counterValue(const QLabel *label)
     return QLocale().toULongLong(label->text());
 }
 
+QJsonObject field(const QString &name, const QString &type, QJsonObject options = {})
+{
+    options.insert(QStringLiteral("name"), name);
+    options.insert(QStringLiteral("type"), type);
+    return options;
+}
+
+// Records `title 0`..`title N-1` with views 0..N-1, in one transaction through the services.
+Status createPosts(Server &server, const QString &collection, int count)
+{
+    auto snapshot = server.collections().snapshot();
+    if (!snapshot)
+        return snapshot.error();
+    const Data::Collection *c = (*snapshot)->find(collection);
+    if (!c)
+        return makeError(ErrorCode::NotFound, collection);
+    return server.store().write([&](Store::Database &db) -> Status {
+        for (int i = 0; i < count; ++i) {
+            const QJsonObject body {{QStringLiteral("title"), QStringLiteral("title %1").arg(i)},
+                                    {QStringLiteral("views"), i}};
+            auto created = server.records().create(db, **snapshot, *c, body, {}, Data::Access {true, {}});
+            if (!created)
+                return created.error();
+        }
+        return {};
+    });
+}
+
+QStringList listedCollections(const QWidget *page)
+{
+    QStringList names;
+    const auto *list = child<QListWidget>(page, "collectionList");
+    for (int row = 0; row < list->count(); ++row)
+        names.append(list->item(row)->text());
+    return names;
+}
+
+QString pageText(const QWidget *page)
+{
+    return child<QLabel>(page, "pageLabel")->text();
+}
+
+void selectCollection(QWidget *page, const QString &name)
+{
+    auto *list = child<QListWidget>(page, "collectionList");
+    const auto items = list->findItems(name, Qt::MatchExactly);
+    QVERIFY2(!items.isEmpty(), qPrintable(name));
+    list->setCurrentItem(items.first());
+}
+
+// The column of `name`, or -1.
+int columnOf(const RecordsModel *model, const QString &name)
+{
+    return int(model->columns().indexOf(name));
+}
+
+void clickHeader(QTableView *table, int column)
+{
+    QHeaderView *header = table->horizontalHeader();
+    const QPoint at(header->sectionViewportPosition(column) + header->sectionSize(column) / 2, header->height() / 2);
+    QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, at);
+}
+
 } // namespace
 
 class TestMainWindow : public QObject
@@ -48,7 +121,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
 
-    void windowHasBothPagesInTheSidebar();
+    void windowHasEveryPageInTheSidebar();
     void dashboardShowsTheRealListenAddress();
     void requestCounterMovesAfterAnHttpGet();
     void dashboardShowsTheDatabase();
@@ -58,6 +131,14 @@ private Q_SLOTS:
     void firstRunShowsTheBackendsFieldError();
     void firstRunComparesThePasswordsLocally();
     void firstRunCanBeSkipped();
+    void collectionDialogCreatesACollection();
+    void collectionDialogShowsTheBackendsError();
+    void recordsArePagedSortedAndFiltered();
+    void invalidFilterShowsTheServersMessage();
+    void recordDialogCreatesAndShowsFieldErrors();
+    void recordIsDeletedAfterConfirmation();
+    void referencedCollectionCannotBeDeleted();
+    void lateResultAfterThePageIsGoneIsDropped();
     void formatsSizes_data();
     void formatsSizes();
     void formatsUptimes_data();
@@ -104,7 +185,7 @@ void TestMainWindow::cleanup()
     m_dir.reset();
 }
 
-void TestMainWindow::windowHasBothPagesInTheSidebar()
+void TestMainWindow::windowHasEveryPageInTheSidebar()
 {
     MainWindow window(*m_server);
     window.show();
@@ -114,17 +195,22 @@ void TestMainWindow::windowHasBothPagesInTheSidebar()
     auto *sidebar = child<QListWidget>(&window, "sidebar");
     auto *pages = child<QStackedWidget>(&window, "pages");
     QVERIFY(sidebar && pages);
-    QCOMPARE(sidebar->count(), 2);
+    QCOMPARE(sidebar->count(), 3);
     QCOMPARE(sidebar->item(0)->text(), QStringLiteral("Dashboard"));
-    QCOMPARE(sidebar->item(1)->text(), QStringLiteral("Settings"));
-    QCOMPARE(pages->count(), 2); // no placeholder pages
+    QCOMPARE(sidebar->item(1)->text(), QStringLiteral("Collections"));
+    QCOMPARE(sidebar->item(2)->text(), QStringLiteral("Settings"));
+    QCOMPARE(pages->count(), 3); // no placeholder pages
     QVERIFY(child<QWidget>(pages->widget(0), "dashboardPage"));
-    QVERIFY(child<QWidget>(pages->widget(1), "settingsPage"));
+    QVERIFY(child<QWidget>(pages->widget(1), "collectionsPage"));
+    QVERIFY(child<QWidget>(pages->widget(2), "settingsPage"));
 
     QCOMPARE(pages->currentIndex(), 0);
     QVERIFY(child<QWidget>(&window, "dashboardPage")->isVisible());
     sidebar->setCurrentRow(1);
     QCOMPARE(pages->currentIndex(), 1);
+    QVERIFY(child<QWidget>(&window, "collectionsPage")->isVisible());
+    sidebar->setCurrentRow(2);
+    QCOMPARE(pages->currentIndex(), 2);
     QVERIFY(child<QWidget>(&window, "settingsPage")->isVisible());
     QVERIFY(!child<QWidget>(&window, "dashboardPage")->isVisible());
 }
@@ -288,6 +374,260 @@ void TestMainWindow::firstRunCanBeSkipped()
     QCOMPARE(dialog.result(), int(QDialog::Rejected));
     QVERIFY(!dialog.isVisible());
     QCOMPARE(*m_server->superusers().count(), 0);
+}
+
+// The posts collection most page tests use: title (required text), views (number), flag (bool).
+static Result<Data::Collection> createPostsCollection(Server &server)
+{
+    return server.collections().create(
+        {{QStringLiteral("name"), QStringLiteral("posts")},
+         {QStringLiteral("fields"),
+          QJsonArray {field(QStringLiteral("title"), QStringLiteral("text"), {{QStringLiteral("required"), true}}),
+                      field(QStringLiteral("views"), QStringLiteral("number")),
+                      field(QStringLiteral("flag"), QStringLiteral("bool"))}}});
+}
+
+void TestMainWindow::collectionDialogCreatesACollection()
+{
+    MainWindow window(*m_server);
+    window.show();
+    auto *page = window.collectionsPage();
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isBusy(), 10'000);
+    QTest::mouseClick(child<QPushButton>(page, "newCollectionButton"), Qt::LeftButton);
+    auto *dialog = page->findChild<CollectionDialog *>();
+    QVERIFY(dialog && dialog->isVisible());
+    child<QTableWidget>(dialog, "fieldsTable")->setRowCount(0);
+    child<QLineEdit>(dialog, "collectionNameEdit")->setText(QStringLiteral("posts"));
+    dialog->addField(QStringLiteral("title"), QStringLiteral("text"), true);
+    dialog->addField(QStringLiteral("status"), QStringLiteral("select"), false, QStringLiteral("draft, live"));
+    child<QCheckBox>(dialog, "listPublicCheck")->setChecked(true);
+    QTest::mouseClick(child<QPushButton>(dialog, "createButton"), Qt::LeftButton);
+    QVERIFY(dialog->isBusy());
+
+    QTRY_VERIFY_WITH_TIMEOUT(listedCollections(page).contains(QStringLiteral("posts")), 10'000);
+    QTRY_COMPARE_WITH_TIMEOUT(page->currentCollection(), QStringLiteral("posts"), 10'000);
+    QTRY_VERIFY_WITH_TIMEOUT(!page->findChild<CollectionDialog *>(), 10'000);
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(page), QStringLiteral("page 1 of 1, 0 records"), 10'000);
+    QVERIFY(page->model()->columns().contains(QStringLiteral("status")));
+
+    auto stored = m_server->collections().get(QStringLiteral("posts"));
+    QVERIFY(stored);
+    QCOMPARE(stored->listRule, std::optional<QString>(QString()));
+    QCOMPARE(stored->viewRule, std::optional<QString>());
+    QVERIFY(stored->field(QStringLiteral("title"))->required);
+    QCOMPARE(stored->field(QStringLiteral("status"))->values,
+             QStringList({QStringLiteral("draft"), QStringLiteral("live")}));
+}
+
+void TestMainWindow::collectionDialogShowsTheBackendsError()
+{
+    CollectionsPage page(*m_server);
+    page.show();
+    QVERIFY(!child<QPushButton>(&page, "newCollectionButton")->isEnabled()); // the list is loading
+    QTRY_VERIFY_WITH_TIMEOUT(!page.isBusy(), 10'000);
+    QTest::mouseClick(child<QPushButton>(&page, "newCollectionButton"), Qt::LeftButton);
+    auto *dialog = page.findChild<CollectionDialog *>();
+    QVERIFY(dialog);
+    child<QLineEdit>(dialog, "collectionNameEdit")->setText(QStringLiteral("bad name!"));
+    QTest::mouseClick(child<QPushButton>(dialog, "createButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isBusy(), 10'000);
+    auto *error = child<QLabel>(dialog, "collectionError");
+    QVERIFY(error->isVisible());
+    QVERIFY2(error->text().contains(QStringLiteral("name: ")), qPrintable(error->text()));
+    QVERIFY(dialog->isVisible());
+    QVERIFY(!m_server->collections().get(QStringLiteral("bad name!")));
+}
+
+void TestMainWindow::recordsArePagedSortedAndFiltered()
+{
+    QVERIFY(createPostsCollection(*m_server));
+    const Status created = createPosts(*m_server, QStringLiteral("posts"), 60);
+    QVERIFY2(created.ok(), qPrintable(created ? QString() : created.error().message));
+    CollectionsPage page(*m_server);
+    page.show();
+    QTRY_VERIFY_WITH_TIMEOUT(listedCollections(&page).contains(QStringLiteral("posts")), 10'000);
+    selectCollection(&page, QStringLiteral("posts"));
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(&page), QStringLiteral("page 1 of 2, 60 records"), 10'000);
+
+    const RecordsModel *model = page.model();
+    QCOMPARE(model->rowCount(), 50);
+    const QStringList columns = model->columns();
+    QCOMPARE(columns.first(), QStringLiteral("id"));
+    QVERIFY(columns.indexOf(QStringLiteral("title")) < columns.indexOf(QStringLiteral("views")));
+    QVERIFY(columns.indexOf(QStringLiteral("views")) < columns.indexOf(QStringLiteral("flag")));
+    const int title = columnOf(model, QStringLiteral("title"));
+    const int views = columnOf(model, QStringLiteral("views"));
+    const int flag = columnOf(model, QStringLiteral("flag"));
+    QCOMPARE(model->index(0, title).data().toString(), QStringLiteral("title 0"));
+    QCOMPARE(model->index(7, views).data().toString(), QStringLiteral("7"));
+    QCOMPARE(model->index(7, flag).data().toString(), QStringLiteral("false"));
+
+    QTest::mouseClick(child<QPushButton>(&page, "nextPageButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(&page), QStringLiteral("page 2 of 2, 60 records"), 10'000);
+    QCOMPARE(model->rowCount(), 10);
+    QCOMPARE(model->index(0, title).data().toString(), QStringLiteral("title 50"));
+    QVERIFY(!child<QPushButton>(&page, "nextPageButton")->isEnabled());
+
+    // A click on a header sorts by that field (back to page 1), a second click reverses it.
+    auto *table = child<QTableView>(&page, "recordsTable");
+    clickHeader(table, views);
+    QCOMPARE(page.sort(), QStringLiteral("views"));
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(&page), QStringLiteral("page 1 of 2, 60 records"), 10'000);
+    clickHeader(table, views);
+    QCOMPARE(page.sort(), QStringLiteral("-views"));
+    QTRY_COMPARE_WITH_TIMEOUT(model->index(0, views).data().toString(), QStringLiteral("59"), 10'000);
+
+    auto *filter = child<QLineEdit>(&page, "filterEdit");
+    filter->setText(QStringLiteral("views < 5"));
+    QTest::keyClick(filter, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(&page), QStringLiteral("page 1 of 1, 5 records"), 10'000);
+    QCOMPARE(model->rowCount(), 5);
+    QCOMPARE(model->index(0, views).data().toString(), QStringLiteral("4")); // still sorted -views
+    QVERIFY(!child<QLabel>(&page, "filterError")->isVisible());
+}
+
+void TestMainWindow::invalidFilterShowsTheServersMessage()
+{
+    QVERIFY(createPostsCollection(*m_server));
+    QVERIFY(createPosts(*m_server, QStringLiteral("posts"), 3));
+    CollectionsPage page(*m_server);
+    page.show();
+    QTRY_VERIFY_WITH_TIMEOUT(listedCollections(&page).contains(QStringLiteral("posts")), 10'000);
+    selectCollection(&page, QStringLiteral("posts"));
+    QTRY_COMPARE_WITH_TIMEOUT(page.model()->rowCount(), 3, 10'000);
+
+    auto *filter = child<QLineEdit>(&page, "filterEdit");
+    auto *error = child<QLabel>(&page, "filterError");
+    filter->setText(QStringLiteral("views >>> 3"));
+    QTest::keyClick(filter, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(error->isVisible(), 10'000);
+    QVERIFY2(error->text().startsWith(QStringLiteral("Invalid filter: ")), qPrintable(error->text()));
+    QCOMPARE(page.model()->rowCount(), 0);
+
+    filter->setText(QStringLiteral("nosuchfield = 1"));
+    QTest::keyClick(filter, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(error->text().contains(QStringLiteral("nosuchfield")), 10'000);
+
+    filter->clear();
+    QTest::keyClick(filter, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(page.model()->rowCount(), 3, 10'000);
+    QVERIFY(!error->isVisible());
+}
+
+void TestMainWindow::recordDialogCreatesAndShowsFieldErrors()
+{
+    QVERIFY(createPostsCollection(*m_server));
+    CollectionsPage page(*m_server);
+    page.show();
+    QTRY_VERIFY_WITH_TIMEOUT(listedCollections(&page).contains(QStringLiteral("posts")), 10'000);
+    selectCollection(&page, QStringLiteral("posts"));
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(&page), QStringLiteral("page 1 of 1, 0 records"), 10'000);
+
+    QTest::mouseClick(child<QPushButton>(&page, "newRecordButton"), Qt::LeftButton);
+    auto *dialog = page.findChild<RecordDialog *>();
+    QVERIFY(dialog && dialog->isVisible());
+    child<QLineEdit>(dialog, "field_views")->setText(QStringLiteral("many"));
+    QTest::mouseClick(dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Save), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->isBusy(), 10'000);
+    QVERIFY(dialog->isVisible()); // stays open for the user to correct
+    QVERIFY(child<QLabel>(dialog, "error_title")->isVisible());
+    QVERIFY(!child<QLabel>(dialog, "error_title")->text().isEmpty());
+    QVERIFY(child<QLabel>(dialog, "error_views")->isVisible());
+    QVERIFY(!child<QLabel>(dialog, "error_flag")->isVisible());
+
+    child<QLineEdit>(dialog, "field_title")->setText(QStringLiteral("hello"));
+    child<QLineEdit>(dialog, "field_views")->setText(QStringLiteral("42"));
+    child<QCheckBox>(dialog, "field_flag")->setChecked(true);
+    QTest::mouseClick(dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Save), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!page.findChild<RecordDialog *>(), 10'000);
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(&page), QStringLiteral("page 1 of 1, 1 records"), 10'000);
+    const RecordsModel *model = page.model();
+    QCOMPARE(model->index(0, columnOf(model, QStringLiteral("title"))).data().toString(), QStringLiteral("hello"));
+    QCOMPARE(model->index(0, columnOf(model, QStringLiteral("views"))).data().toString(), QStringLiteral("42"));
+    QCOMPARE(model->index(0, columnOf(model, QStringLiteral("flag"))).data().toString(), QStringLiteral("true"));
+
+    // Editing (double-click) opens the form filled in; saving updates the row.
+    auto *table = child<QTableView>(&page, "recordsTable");
+    table->selectRow(0);
+    QTest::mouseClick(child<QPushButton>(&page, "editRecordButton"), Qt::LeftButton);
+    dialog = page.findChild<RecordDialog *>();
+    QVERIFY(dialog);
+    QCOMPARE(child<QLineEdit>(dialog, "field_title")->text(), QStringLiteral("hello"));
+    child<QLineEdit>(dialog, "field_title")->setText(QStringLiteral("hello again"));
+    QTest::mouseClick(dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Save), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(model->index(0, columnOf(model, QStringLiteral("title"))).data().toString(),
+                              QStringLiteral("hello again"), 10'000);
+}
+
+void TestMainWindow::recordIsDeletedAfterConfirmation()
+{
+    QVERIFY(createPostsCollection(*m_server));
+    QVERIFY(createPosts(*m_server, QStringLiteral("posts"), 3));
+    CollectionsPage page(*m_server);
+    page.show();
+    QTRY_VERIFY_WITH_TIMEOUT(listedCollections(&page).contains(QStringLiteral("posts")), 10'000);
+    selectCollection(&page, QStringLiteral("posts"));
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(&page), QStringLiteral("page 1 of 1, 3 records"), 10'000);
+    auto *del = child<QPushButton>(&page, "deleteRecordButton");
+    QVERIFY(!del->isEnabled()); // nothing selected
+
+    child<QTableView>(&page, "recordsTable")->selectRow(1);
+    QVERIFY(del->isEnabled());
+    QTest::mouseClick(del, Qt::LeftButton);
+    auto *confirm = child<QMessageBox>(&page, "confirmBox");
+    QVERIFY(confirm);
+    confirm->button(QMessageBox::Yes)->click();
+    QTRY_COMPARE_WITH_TIMEOUT(pageText(&page), QStringLiteral("page 1 of 1, 2 records"), 10'000);
+    const RecordsModel *model = page.model();
+    const int title = columnOf(model, QStringLiteral("title"));
+    QCOMPARE(model->index(0, title).data().toString(), QStringLiteral("title 0"));
+    QCOMPARE(model->index(1, title).data().toString(), QStringLiteral("title 2"));
+}
+
+void TestMainWindow::referencedCollectionCannotBeDeleted()
+{
+    QVERIFY(m_server->collections().create(
+        {{QStringLiteral("name"), QStringLiteral("authors")},
+         {QStringLiteral("fields"), QJsonArray {field(QStringLiteral("name"), QStringLiteral("text"))}}}));
+    QVERIFY(m_server->collections().create(
+        {{QStringLiteral("name"), QStringLiteral("posts")},
+         {QStringLiteral("fields"),
+          QJsonArray {field(QStringLiteral("author"), QStringLiteral("relation"),
+                            {{QStringLiteral("collectionId"), QStringLiteral("authors")}})}}}));
+    CollectionsPage page(*m_server);
+    page.show();
+    QTRY_VERIFY_WITH_TIMEOUT(listedCollections(&page).contains(QStringLiteral("authors")), 10'000);
+    selectCollection(&page, QStringLiteral("authors"));
+    QTRY_VERIFY_WITH_TIMEOUT(!page.isBusy(), 10'000);
+
+    QTest::mouseClick(child<QPushButton>(&page, "deleteCollectionButton"), Qt::LeftButton);
+    child<QMessageBox>(&page, "confirmBox")->button(QMessageBox::Yes)->click();
+    QTRY_VERIFY_WITH_TIMEOUT(child<QMessageBox>(&page, "errorBox"), 10'000);
+    auto *error = child<QMessageBox>(&page, "errorBox");
+    QVERIFY2(error->text().contains(QStringLiteral("posts.author")), qPrintable(error->text()));
+    error->button(QMessageBox::Ok)->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!page.isBusy(), 10'000);
+    QVERIFY(listedCollections(&page).contains(QStringLiteral("authors")));
+
+    // Deleting the referencing collection first works, and the list follows.
+    selectCollection(&page, QStringLiteral("posts"));
+    QTRY_VERIFY_WITH_TIMEOUT(!page.isBusy(), 10'000);
+    QTest::mouseClick(child<QPushButton>(&page, "deleteCollectionButton"), Qt::LeftButton);
+    child<QMessageBox>(&page, "confirmBox")->button(QMessageBox::Yes)->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!listedCollections(&page).contains(QStringLiteral("posts")), 10'000);
+    QVERIFY(!m_server->collections().get(QStringLiteral("posts")));
+}
+
+void TestMainWindow::lateResultAfterThePageIsGoneIsDropped()
+{
+    QVERIFY(createPostsCollection(*m_server));
+    QVERIFY(createPosts(*m_server, QStringLiteral("posts"), 200));
+    auto page = std::make_unique<CollectionsPage>(*m_server);
+    QVERIFY(page->isBusy()); // the list is loading
+    page.reset();
+    // The pool's task finishes and queues its result to the server; it must find no page.
+    m_server->blockingPool()->waitForDone(10'000);
+    QTest::qWait(50);
 }
 
 void TestMainWindow::formatsSizes_data()
