@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include "exchange.h"
 #include "response.h"
 
 Q_LOGGING_CATEGORY(lcGuard, "outpost.http.guard")
@@ -43,6 +44,7 @@ Connection::Connection(QTcpSocket *wire, const Limits &limits, std::atomic<int> 
 
 Connection::~Connection()
 {
+    releaseStream();
     if (m_state == State::Dispatched)
         --*m_inflight;
     // QAbstractSocket's destructor would abort() a socket it believes connected; we have no engine.
@@ -226,15 +228,20 @@ void Connection::respond(const QByteArray &bytes, bool keepAlive)
 {
     if (m_state != State::Dispatched)
         return;
+    releaseStream();
     --*m_inflight;
+    const bool close = !keepAlive || !m_head.keepAlive || m_closeWhenIdle;
+    // The state moves first: a failing write aborts the wire and emits disconnected() from inside
+    // flush(), and onWireDisconnected() must not count this request a second time.
+    m_state = close ? State::Closed : State::Idle;
     m_wire->write(bytes);
     m_wire->flush(); // now, not on the next write notification: saves an event-loop pass per response
-    if (!keepAlive || !m_head.keepAlive || m_closeWhenIdle) {
-        m_state = State::Closed;
+    if (close) {
         m_wire->disconnectFromHost(); // after the response is flushed
         return;
     }
-    m_state = State::Idle;
+    if (m_state != State::Idle)
+        return; // the write failed and the connection is gone
     arm(m_limits.keepAliveTimeoutMs);
     if (!m_in.isEmpty() || m_wire->bytesAvailable() > 0) {
         // Pipelined input: continue after Qt has left its readyRead handler.
@@ -246,6 +253,70 @@ void Connection::respond(const QByteArray &bytes, bool keepAlive)
             },
             Qt::QueuedConnection);
     }
+}
+
+void Connection::beginStream(std::shared_ptr<Exchange> exchange)
+{
+    if (m_state != State::Dispatched) {
+        exchange->body->cancel();
+        return;
+    }
+    m_stream = std::move(exchange);
+    m_stream->body->attach(this);
+    arm(m_limits.bodyTimeoutMs);
+    pumpStream();
+}
+
+void Connection::pumpStream()
+{
+    if (!m_stream || m_pumping || m_state != State::Dispatched)
+        return;
+    m_pumping = true;
+    const std::shared_ptr<Exchange> stream = m_stream; // pump() may end the stream and release it
+    // Stopped for want of room: flush, and go on if that made some. A flush from inside a
+    // bytesWritten handler emits no further bytesWritten (QAbstractSocket does not recurse), so if
+    // it empties the buffer no signal would ever resume the stream.
+    while (stream->pump(*this) && m_state == State::Dispatched) {
+        m_wire->flush();
+        if (!canSendPart())
+            break; // the rest goes when the kernel takes it, and bytesWritten calls us again
+    }
+    m_pumping = false;
+    if (m_state == State::Dispatched)
+        m_wire->flush();
+}
+
+bool Connection::canSendPart() const
+{
+    return m_wire->bytesToWrite() < kStreamHighWaterBytes;
+}
+
+void Connection::sendPart(QByteArrayView bytes)
+{
+    m_wire->write(bytes.data(), bytes.size());
+}
+
+void Connection::abortResponse(bool reset)
+{
+    if (m_state != State::Dispatched)
+        return;
+    releaseStream();
+    --*m_inflight;
+    m_state = State::Closed;
+    m_timer.stop();
+    if (reset)
+        m_wire->abort();
+    else
+        m_wire->disconnectFromHost(); // after what was written: the client sees the body end early
+}
+
+void Connection::releaseStream()
+{
+    if (!m_stream)
+        return;
+    m_stream->body->cancel(); // a producer still running stops at its next write
+    m_stream->body->detach();
+    m_stream.reset();
 }
 
 void Connection::reject(int status, const QString &detail)
@@ -262,6 +333,11 @@ void Connection::reject(int status, const QString &detail)
 
 void Connection::onWireBytesWritten()
 {
+    if (m_stream) {
+        arm(m_limits.bodyTimeoutMs); // the client is reading
+        pumpStream();
+        return;
+    }
     if (m_state != State::Closing || m_wire->bytesToWrite() > 0)
         return;
     // Lingering close: stop sending but keep reading for a moment, so that the client's unread
@@ -276,6 +352,7 @@ void Connection::onWireDisconnected()
 {
     if (m_state == State::Closed && state() == QAbstractSocket::UnconnectedState)
         return;
+    releaseStream();
     if (m_state == State::Dispatched)
         --*m_inflight;
     m_state = State::Closed;
@@ -305,6 +382,15 @@ void Connection::timerEvent(QTimerEvent *event)
         onWireDisconnected();
         return;
     case State::Dispatched:
+        if (m_stream && m_wire->bytesToWrite() > 0) {
+            // Nothing was read for the whole period: a client that stops reading would otherwise
+            // hold the producer's thread and its read transaction forever.
+            qCDebug(lcGuard) << "streamed response stalled; closing" << m_wire->peerAddress();
+            abortResponse(true);
+        } else if (m_stream) {
+            arm(m_limits.bodyTimeoutMs); // waiting for the producer, not the client
+        }
+        return;
     case State::Closed:
         return;
     }

@@ -3,12 +3,15 @@
 #include <QBasicTimer>
 #include <QTcpSocket>
 #include <atomic>
+#include <memory>
 #include <optional>
 
 #include "limits.h"
 #include "requestframer.h"
 
 namespace Outpost::Http {
+
+struct Exchange;
 
 // The guard in front of Qt HTTP Server's parser (Qt 6.4.2 has no limits, ignores its own header
 // parse failures and then runs the body as a second request; see docs/DESIGN.md).
@@ -20,6 +23,11 @@ namespace Outpost::Http {
 // at a time, so pipelined requests are answered in order even when a handler answers later from
 // a worker thread (QTBUG-105202 cannot happen).
 //
+// A streamed response (Responder::stream) keeps the request dispatched until its last piece is
+// written: pieces are taken from the producer only while the socket has less than
+// kStreamHighWaterBytes queued (resumed by bytesWritten), a client that reads nothing for
+// `bodyTimeoutMs` is cut off, and a disconnect cancels the producer.
+//
 // Thread: lives on its network thread; every method must be called there.
 class Connection final : public QTcpSocket
 {
@@ -27,6 +35,8 @@ class Connection final : public QTcpSocket
     Q_DISABLE_COPY_MOVE(Connection)
 
 public:
+    static constexpr qint64 kStreamHighWaterBytes = 256 * 1024;
+
     // Takes ownership of `wire`, which must be connected. `inflight` counts dispatched requests
     // that have no response yet, across the server.
     Connection(QTcpSocket *wire, const Limits &limits, std::atomic<int> *inflight, QObject *parent = nullptr);
@@ -46,6 +56,17 @@ public:
     // Server shutdown: close now if idle, else right after the current response. A request the
     // kernel has already received is read and dispatched first, so it is answered.
     void closeWhenIdle();
+
+    // Streamed responses, driven by `exchange` (Exchange::pump): starts one for the dispatched
+    // request, and pumps it now and whenever its producer or the socket makes progress.
+    void beginStream(std::shared_ptr<Exchange> exchange);
+    void pumpStream();
+    // For Exchange::pump: whether the socket has room for another piece; queues part of the
+    // response (flushed by pumpStream()); ends the response without completing it: `reset` aborts
+    // the connection, else it closes after what was written.
+    bool canSendPart() const;
+    void sendPart(QByteArrayView bytes);
+    void abortResponse(bool reset);
 
     qint64 bytesAvailable() const override;
     void close() override;
@@ -71,6 +92,7 @@ private:
     void dispatch(QByteArray request);
     void reject(int status, const QString &detail);
     void arm(int ms);
+    void releaseStream();
 
     QTcpSocket *m_wire;
     Limits m_limits;
@@ -84,6 +106,8 @@ private:
     std::optional<ChunkedDecoder> m_decoder;
     QByteArray m_body; // decoded chunked body
     QBasicTimer m_timer;
+    std::shared_ptr<Exchange> m_stream; // the streamed response in progress, if any
+    bool m_pumping = false;
 };
 
 } // namespace Outpost::Http

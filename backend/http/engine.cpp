@@ -46,8 +46,92 @@ void Exchange::finish(Connection &connection, Response response)
 {
     const bool keepAlive = (response.status < 500 || response.status == 503) && !connection.willClose();
     connection.respond(response.serialize(method == Method::Head, keepAlive, httpDate()), keepAlive);
+    observe(response.status);
+}
+
+void Exchange::observe(int status) const
+{
     if (observer && *observer)
-        (*observer)(route, method, response.status, timer.nsecsElapsed() / 1000);
+        (*observer)(route, method, status, timer.nsecsElapsed() / 1000);
+}
+
+namespace {
+
+// Whether the response can use chunked transfer coding and stay open: HTTP/1.0 knows neither
+// chunking nor (without extensions we do not offer) keep-alive, so its body ends with the close.
+bool chunkedFor(const Connection &connection)
+{
+    return connection.head().minorVersion >= 1;
+}
+
+bool keepAliveFor(const Connection &connection, int status)
+{
+    return chunkedFor(connection) && (status < 500 || status == 503) && !connection.willClose();
+}
+
+} // namespace
+
+void Exchange::sendStreamHead(Connection &connection)
+{
+    const int status = streamHead.status;
+    QByteArray out;
+    out.reserve(256);
+    out.append("HTTP/1.1 ").append(QByteArray::number(status)).append(' ').append(reasonPhrase(status));
+    out.append("\r\nDate: ").append(httpDate()).append("\r\n");
+    if (!streamHead.contentType.isEmpty())
+        out.append("Content-Type: ").append(streamHead.contentType).append("\r\n");
+    for (const auto &[name, value] : std::as_const(streamHead.headers))
+        out.append(name).append(": ").append(value).append("\r\n");
+    // RFC 9112 §6.1: a HEAD response may carry the Transfer-Encoding a GET would get.
+    if (chunkedFor(connection))
+        out.append("Transfer-Encoding: chunked\r\n");
+    if (!keepAliveFor(connection, status))
+        out.append("Connection: close\r\n");
+    out.append("\r\n");
+    connection.sendPart(out);
+    headSent = true;
+}
+
+bool Exchange::pump(Connection &connection)
+{
+    const bool chunked = chunkedFor(connection);
+    const bool headRequest = method == Method::Head;
+    while (connection.canSendPart()) {
+        QByteArray piece;
+        Status status;
+        switch (body->take(piece, status)) {
+        case BodyChannel::Take::Pending:
+            return false;
+        case BodyChannel::Take::Piece:
+            if (!headSent)
+                sendStreamHead(connection);
+            if (headRequest || piece.isEmpty())
+                continue;
+            if (chunked)
+                connection.sendPart(QByteArray::number(piece.size(), 16).append("\r\n"));
+            connection.sendPart(piece);
+            if (chunked)
+                connection.sendPart("\r\n");
+            continue;
+        case BodyChannel::Take::End:
+            if (!status && !headSent) {
+                finish(connection, Response::fromError(status.error()));
+                return false;
+            }
+            if (!status) {
+                qCWarning(lcHttp) << "streamed response for" << route << "cut short:" << status.error().message;
+                connection.abortResponse(false);
+            } else {
+                if (!headSent)
+                    sendStreamHead(connection);
+                const bool keepAlive = keepAliveFor(connection, streamHead.status);
+                connection.respond(chunked && !headRequest ? QByteArray("0\r\n\r\n") : QByteArray(), keepAlive);
+            }
+            observe(streamHead.status);
+            return false;
+        }
+    }
+    return true;
 }
 
 Engine::Engine(const Router &router, const ResponseObserver &observer, std::unique_ptr<Store::Database> reader,

@@ -2,12 +2,60 @@
 
 #include <QElapsedTimer>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 
 #include "router.h"
 
 namespace Outpost::Http {
 
 class Connection;
+
+// The pipe between a streamed response's producer (one worker thread) and its connection (the
+// network thread). The producer blocks in write() while kWindowBytes are waiting; the connection
+// takes pieces only while its socket has room (Connection::kStreamHighWaterBytes), so what the
+// server holds per stream stays bounded however slowly the client reads. Thread-safe.
+class BodyChannel
+{
+public:
+    static constexpr qsizetype kWindowBytes = 64 * 1024;
+
+    // `headOnly` (a HEAD request): the first write() is kept as an empty piece, which only releases
+    // the head, and cancels the stream.
+    explicit BodyChannel(bool headOnly);
+
+    // Producer side (see BodyWriter).
+    bool write(QByteArray piece);
+    bool isCancelled() const;
+    // The producer is done; `status` is its outcome.
+    void finish(Status status);
+
+    // Connection side (network thread).
+    enum class Take { Piece, Pending, End };
+    // Piece: `piece` is the next one. Pending: nothing yet; the attached connection's pumpStream()
+    // is queued once when there is. End: the producer finished with `status`.
+    Take take(QByteArray &piece, Status &status);
+    // Stops the producer (its write() returns false) and drops what is queued.
+    void cancel();
+    // `connection` must call detach() before it is destroyed.
+    void attach(Connection *connection);
+    void detach();
+
+private:
+    void wakeLocked();
+
+    mutable std::mutex m_mutex;
+    std::condition_variable m_space;
+    std::deque<QByteArray> m_pieces;
+    qsizetype m_queued = 0;
+    const bool m_headOnly;
+    bool m_cancelled = false;
+    bool m_finished = false;
+    bool m_wantWake = false; // take() answered Pending; the next write()/finish() wakes the connection
+    Status m_status;
+    Connection *m_connection = nullptr;
+};
 
 // The shared state of one request/response pair: the one place where a response is serialised,
 // written and observed (metrics), whichever path produced it.
@@ -19,8 +67,22 @@ struct Exchange
     QElapsedTimer timer;
     const ResponseObserver *observer = nullptr;
 
+    // A streamed response (Responder::stream): its head (body unused), its body's source, and
+    // whether the head is on the wire yet.
+    Response streamHead;
+    std::shared_ptr<BodyChannel> body;
+    bool headSent = false;
+
     // Network thread only.
     void finish(Connection &connection, Response response);
+    // Network thread only, for a streamed response: writes what the producer has ready while the
+    // connection has room, and completes (or cuts) the response when the producer is done. True
+    // when it stopped because the connection had no room (rather than nothing to send, or done).
+    bool pump(Connection &connection);
+
+private:
+    void sendStreamHead(Connection &connection);
+    void observe(int status) const;
 };
 
 } // namespace Outpost::Http

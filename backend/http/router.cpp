@@ -70,6 +70,143 @@ void Responder::runBlocking(QThreadPool *pool, std::function<Response()> work) c
     pool->start([self = *this, work = std::move(work)] { self.post(work()); });
 }
 
+void Responder::stream(QThreadPool *pool, Response head, BodyProducer produce) const
+{
+    if (!m_exchange || !m_connection || !m_connection->isDispatched() || m_exchange->answered.exchange(true))
+        return;
+    auto channel = std::make_shared<BodyChannel>(m_exchange->method == Method::Head);
+    const bool started = pool->tryStart([channel, produce = std::move(produce)] {
+        BodyWriter writer(channel);
+        Status status;
+        // A worker thread has no route wrapper: an exception must end the stream, not the process.
+        try {
+            status = produce(writer);
+        } catch (const std::exception &e) {
+            status
+                = makeError(ErrorCode::Internal, QStringLiteral("Internal error: %1").arg(QString::fromUtf8(e.what())));
+        } catch (...) {
+            status = makeError(ErrorCode::Internal, QStringLiteral("Internal error."));
+        }
+        channel->finish(std::move(status));
+    });
+    if (!started) {
+        Response busy
+            = Response::problem(503, QStringLiteral("Too many streamed responses are running; try again shortly."));
+        busy.withHeader("Retry-After", "1");
+        m_exchange->finish(*m_connection, std::move(busy));
+        return;
+    }
+    m_exchange->streamHead = std::move(head);
+    m_exchange->body = std::move(channel);
+    m_connection->beginStream(m_exchange);
+}
+
+BodyWriter::BodyWriter(std::shared_ptr<BodyChannel> channel)
+    : m_channel(std::move(channel))
+{
+}
+
+bool BodyWriter::write(QByteArray piece)
+{
+    return m_channel->write(std::move(piece));
+}
+
+bool BodyWriter::isCancelled() const
+{
+    return m_channel->isCancelled();
+}
+
+BodyChannel::BodyChannel(bool headOnly)
+    : m_headOnly(headOnly)
+{
+}
+
+bool BodyChannel::write(QByteArray piece)
+{
+    std::unique_lock lock(m_mutex);
+    m_space.wait(lock, [this] { return m_cancelled || m_queued < kWindowBytes; });
+    if (m_cancelled)
+        return false;
+    if (m_headOnly) {
+        m_pieces.emplace_back(); // releases the head; HEAD has no body
+        m_cancelled = true;
+        wakeLocked();
+        return false;
+    }
+    if (piece.isEmpty())
+        return true; // an empty chunk would end the body (RFC 9112 §7.1)
+    m_queued += piece.size();
+    m_pieces.push_back(std::move(piece));
+    wakeLocked();
+    return true;
+}
+
+bool BodyChannel::isCancelled() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_cancelled;
+}
+
+void BodyChannel::finish(Status status)
+{
+    std::lock_guard lock(m_mutex);
+    m_finished = true;
+    m_status = std::move(status);
+    wakeLocked();
+}
+
+BodyChannel::Take BodyChannel::take(QByteArray &piece, Status &status)
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_pieces.empty()) {
+        piece = std::move(m_pieces.front());
+        m_pieces.pop_front();
+        m_queued -= piece.size();
+        m_space.notify_one();
+        return Take::Piece;
+    }
+    if (m_finished) {
+        status = m_status;
+        return Take::End;
+    }
+    m_wantWake = true;
+    return Take::Pending;
+}
+
+void BodyChannel::cancel()
+{
+    std::lock_guard lock(m_mutex);
+    m_cancelled = true;
+    m_pieces.clear();
+    m_queued = 0;
+    m_space.notify_all();
+}
+
+void BodyChannel::attach(Connection *connection)
+{
+    std::lock_guard lock(m_mutex);
+    m_connection = connection;
+}
+
+void BodyChannel::detach()
+{
+    std::lock_guard lock(m_mutex);
+    m_connection = nullptr;
+    m_wantWake = false;
+}
+
+void BodyChannel::wakeLocked()
+{
+    if (!m_wantWake || !m_connection)
+        return;
+    m_wantWake = false;
+    // Posting from this thread is safe while we hold the lock: the connection detaches (taking the
+    // lock) before it is destroyed, and a destroyed QObject's posted events are discarded.
+    Connection *connection = m_connection;
+    QMetaObject::invokeMethod(
+        connection, [connection] { connection->pumpStream(); }, Qt::QueuedConnection);
+}
+
 void Router::add(Method method, const QByteArray &pattern, Handler handler)
 {
     m_routes.push_back(Route {method, pattern, pattern.split('/'), std::move(handler)});

@@ -42,6 +42,30 @@ struct Request
 };
 
 struct Exchange;
+class BodyChannel;
+
+// The producer's end of a streamed response body (Responder::stream()). Use it on the worker
+// thread that runs the producer.
+class BodyWriter
+{
+public:
+    explicit BodyWriter(std::shared_ptr<BodyChannel> channel);
+
+    // Hands `piece` to the connection; empty pieces are ignored. Blocks while the client is behind
+    // (see BodyChannel). Returns false when the stream is cancelled (the client left or stopped
+    // reading, the server is stopping, or the request was HEAD): drop the piece, stop producing
+    // and return from the producer, releasing what it holds.
+    bool write(QByteArray piece);
+    bool isCancelled() const;
+
+private:
+    std::shared_ptr<BodyChannel> m_channel;
+};
+
+// Writes a streamed body, on a worker thread. An error it returns before its first write() becomes
+// the response (Response::fromError); after it, the response is cut short (no last chunk, the
+// connection closes) so that the client sees it incomplete (RFC 9112 §7.1).
+using BodyProducer = std::function<Status(BodyWriter &)>;
 
 // Answers one request exactly once. Copyable: a copy can travel to a worker thread, and post()
 // from there; the answer is dropped if the client has gone by the time it is ready.
@@ -57,6 +81,14 @@ public:
     void post(Response response) const;
     // Runs `work` on `pool` (never on the network thread) and sends what it returns.
     void runBlocking(QThreadPool *pool, std::function<Response()> work) const;
+    // Network thread. Answers with `head`'s status, content type and headers (its body is ignored)
+    // and a body that `produce` writes piece by piece on a thread of `pool`, sent with chunked
+    // transfer coding (to HTTP/1.0 clients: delimited by the close). The connection reads no other
+    // request until the stream ends, so pipelined requests are answered in order. The thread is
+    // held for the whole stream: give streams a pool of their own, sized to how many may run at
+    // once; when it has no free thread, answers 503 with Retry-After instead. For HEAD, `produce`
+    // runs up to its first write (so that the status is the one GET would get); no body is sent.
+    void stream(QThreadPool *pool, Response head, BodyProducer produce) const;
 
 private:
     QPointer<Connection> m_connection;

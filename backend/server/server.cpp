@@ -20,6 +20,7 @@
 #include "../http/httpserver.h"
 #include "../http/recordscontroller.h"
 #include "../http/router.h"
+#include "../http/transfercontroller.h"
 #include "../store/store.h"
 
 namespace Outpost {
@@ -131,6 +132,9 @@ Status Server::start()
     m_recordsApi
         = std::make_unique<Http::RecordsController>(*m_collections, *m_records, *m_store, *m_superusers, *m_clock);
     m_recordsApi->registerRoutes(*m_router);
+    m_transferApi = std::make_unique<Http::TransferController>(*m_collections, *m_records, *m_store, *m_superusers,
+                                                               *m_clock, &m_blockingPool);
+    m_transferApi->registerRoutes(*m_router);
 
     Http::HttpServer::Options options;
     options.host = m_config.listenHost;
@@ -155,6 +159,7 @@ void Server::stop(int drainMs)
         m_http->stop(drainMs);
     m_http.reset();
     m_blockingPool.waitForDone(); // password checks still running finish before the store closes
+    m_transferApi.reset();
     m_recordsApi.reset();
     m_collectionsApi.reset();
     m_auth.reset();

@@ -26,6 +26,7 @@ namespace Outpost::Http {
 class HttpServer;
 class CollectionsController;
 class RecordsController;
+class TransferController;
 class Router;
 class HealthController;
 class AuthController;
@@ -109,6 +110,7 @@ private:
     std::unique_ptr<Http::AuthController> m_auth;
     std::unique_ptr<Http::CollectionsController> m_collectionsApi;
     std::unique_ptr<Http::RecordsController> m_recordsApi;
+    std::unique_ptr<Http::TransferController> m_transferApi;
     std::unique_ptr<Http::HttpServer> m_http;
 };
 
