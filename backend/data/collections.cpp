@@ -206,13 +206,45 @@ Result<Collection> loadCollection(Store::Database &db, const QString &idOrName)
     return fromRow(*s);
 }
 
+namespace {
+
+CollectionSet::SqlNames makeSqlNames(const Collection &c)
+{
+    // Every identifier reaching here comes from a validated collection definition.
+    CollectionSet::SqlNames names {quoteIdentifier(c.name).value(), {}};
+    QStringList columns;
+    for (const Field &f : c.fields)
+        columns.append(names.table + u'.' + quoteIdentifier(f.name).value());
+    names.columns = columns.join(u',');
+    return names;
+}
+
+} // namespace
+
 CollectionSet::CollectionSet(QList<Collection> collections)
     : m_all(std::move(collections))
 {
     for (qsizetype i = 0; i < m_all.size(); ++i) {
         m_byId.insert(m_all[i].id, i);
         m_byLowerName.insert(m_all[i].name.toLower(), i);
+        const Collection &c = m_all[i];
+        m_sql.append(makeSqlNames(c));
+        for (const auto *rule : {&c.listRule, &c.viewRule, &c.createRule, &c.updateRule, &c.deleteRule}) {
+            if (!*rule)
+                continue;
+            // Textual and so conservative: a mention inside a string literal only costs a lookup.
+            m_rulesUseHeaders = m_rulesUseHeaders || (*rule)->contains(u"@request.headers", Qt::CaseInsensitive);
+            m_rulesUseQuery = m_rulesUseQuery || (*rule)->contains(u"@request.query", Qt::CaseInsensitive);
+        }
     }
+}
+
+CollectionSet::SqlNames CollectionSet::sqlNames(const Collection &c) const
+{
+    // Only for this set's own element: a copy with the same id may be another version of it.
+    if (auto it = m_byId.constFind(c.id); it != m_byId.constEnd() && &m_all[*it] == &c)
+        return m_sql[*it];
+    return makeSqlNames(c);
 }
 
 const Collection *CollectionSet::find(const QString &idOrName) const

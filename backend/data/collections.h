@@ -23,9 +23,26 @@ public:
     // By id, or by name (case-insensitive); nullptr when absent.
     const Collection *find(const QString &idOrName) const;
     const QList<Collection> &all() const { return m_all; }
+    // Whether any rule of the set mentions @request.headers / @request.query: building those
+    // objects for every request was the largest cost of an anonymous read's context.
+    bool rulesUseRequestHeaders() const { return m_rulesUseHeaders; }
+    bool rulesUseRequestQuery() const { return m_rulesUseQuery; }
+
+    // The SQL spellings of a collection, made once per set: rebuilding them for every request was
+    // a tenth of a by-id read. `columns` lists every field as "table"."field", in field order.
+    struct SqlNames
+    {
+        QString table;
+        QString columns;
+    };
+    // Cached for the set's own elements (find(), all()); computed on the spot for any copy.
+    SqlNames sqlNames(const Collection &c) const;
 
 private:
     QList<Collection> m_all;
+    bool m_rulesUseHeaders = false;
+    bool m_rulesUseQuery = false;
+    QList<SqlNames> m_sql; // parallel to m_all
     QHash<QString, qsizetype> m_byId;
     QHash<QString, qsizetype> m_byLowerName;
 };

@@ -6,6 +6,7 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QUrl>
+#include <vector>
 
 namespace Outpost::Data::Formats {
 
@@ -251,12 +252,20 @@ QString generate(const QString &pattern)
     const auto atoms = parsePattern(pattern);
     if (!atoms)
         return {};
-    QRandomGenerator *random = QRandomGenerator::system();
+    // One read from the system generator for the whole value (a count per atom, a character per
+    // position): drawing each number separately cost a system call apiece.
+    qsizetype draws = 0;
+    for (const Atom &atom : *atoms)
+        draws += 1 + atom.max;
+    std::vector<quint32> random(static_cast<size_t>(draws));
+    QRandomGenerator::system()->fillRange(random.data(), random.size());
+    auto next = random.cbegin();
+    const auto below = [&next](qsizetype bound) { return qsizetype((quint64(*next++) * quint64(bound)) >> 32); };
     QString result;
     for (const Atom &atom : *atoms) {
-        const int count = atom.min + static_cast<int>(random->bounded(atom.max - atom.min + 1));
-        for (int n = 0; n < count; ++n)
-            result += atom.chars[random->bounded(static_cast<int>(atom.chars.size()))];
+        const qsizetype count = atom.min + below(atom.max - atom.min + 1);
+        for (qsizetype n = 0; n < count; ++n)
+            result += atom.chars[below(atom.chars.size())];
     }
     return result;
 }

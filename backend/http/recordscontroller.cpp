@@ -17,11 +17,6 @@ namespace {
 
 constexpr int kMaxBatchRequests = 50;
 
-Response missingCollection()
-{
-    return Response::problem(404, QStringLiteral("Missing collection context."));
-}
-
 // An optional positive integer query parameter.
 std::optional<Response> intParam(const Request &request, const QString &name, int &out)
 {
@@ -51,23 +46,6 @@ Response recordResponse(const Result<QJsonObject> &record, int status = 200)
     if (!record)
         return Response::fromError(record.error());
     return Response::json(*record, status);
-}
-
-// The collection a records route names, from the current schema snapshot (kept in `snapshot`).
-// Answers 404 (or the store's error) itself and returns nullptr when there is none.
-const Data::Collection *collectionOf(const Data::Collections &collections, const Request &request,
-                                     const Responder &responder, Data::CollectionSnapshot &snapshot)
-{
-    auto current = collections.snapshot();
-    if (!current) {
-        responder.send(Response::fromError(current.error()));
-        return nullptr;
-    }
-    snapshot = *current;
-    const Data::Collection *c = snapshot->find(request.params.value(0));
-    if (!c)
-        responder.send(missingCollection());
-    return c;
 }
 
 // Queues `write` for the store's writer (it runs in the group's transaction) and answers with the
@@ -117,9 +95,8 @@ void RecordsController::registerRoutes(Router &router) const
 
 void RecordsController::list(const Request &request, const Responder &responder) const
 {
-    Data::CollectionSnapshot snapshot;
-    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
-    if (!c)
+    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder);
+    if (!route)
         return;
     Data::ListQuery query;
     query.perPage = Data::kDefaultPerPage;
@@ -133,76 +110,67 @@ void RecordsController::list(const Request &request, const Responder &responder)
     query.filter = request.query.queryItemValue(QStringLiteral("filter"), QUrl::FullyDecoded);
     query.skipTotal = boolParam(request, QStringLiteral("skipTotal"));
     query.shape = shapeOf(request);
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    auto result = m_records.list(*request.reader, *snapshot, *c, query, context.access);
+    auto result = m_records.list(*request.reader, *route->snapshot, *route->collection, query, route->context.access);
     responder.send(withETag(recordResponse(result), request));
 }
 
 void RecordsController::view(const Request &request, const Responder &responder) const
 {
-    Data::CollectionSnapshot snapshot;
-    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
-    if (!c)
+    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder);
+    if (!route)
         return;
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    auto result
-        = m_records.view(*request.reader, *snapshot, *c, request.params.value(1), shapeOf(request), context.access);
-    responder.send(withETag(recordResponse(result), request));
+    auto json = m_records.viewJson(*request.reader, *route->snapshot, *route->collection, request.params.value(1),
+                                   shapeOf(request), route->context.access);
+    responder.send(withETag(json ? Response::json(*json) : Response::fromError(json.error()), request));
+}
+
+void RecordsController::writeRecord(const Request &request, const Responder &responder, RuleOf rule,
+                                    const RecordWrite &write) const
+{
+    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder, rule);
+    if (!route)
+        return;
+    QJsonObject body;
+    if (auto bad = parseJsonBody(request, body))
+        return responder.send(*bad);
+    route->context.access.context.body = body; // what rules see as @request.body
+    // The snapshot travels with the job and keeps the collection it points into alive.
+    submitRecordWrite(
+        m_store, responder,
+        [write, set = route->snapshot, c = route->collection, body, shape = shapeOf(request),
+         access = route->context.access](Store::Database &db) { return write(db, *set, *c, body, shape, access); });
 }
 
 void RecordsController::create(const Request &request, const Responder &responder) const
 {
-    Data::CollectionSnapshot snapshot;
-    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
-    if (!c)
-        return;
-    RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto s = Data::Records::checkRuleExists(c->createRule, context.access); !s)
-        return responder.send(Response::fromError(s.error()));
-    QJsonObject body;
-    if (auto bad = parseJsonBody(request, body))
-        return responder.send(*bad);
-    context.access.context.body = body;
-    submitRecordWrite(m_store, responder,
-                      [this, set = snapshot, collection = *c, body, shape = shapeOf(request), access = context.access](
-                          Store::Database &db) { return m_records.create(db, *set, collection, body, shape, access); });
+    writeRecord(request, responder, &Data::Collection::createRule,
+                [this](Store::Database &db, const Data::CollectionSet &set, const Data::Collection &c,
+                       const QJsonObject &body, const Data::Shape &shape,
+                       const Data::Access &access) { return m_records.create(db, set, c, body, shape, access); });
 }
 
 void RecordsController::update(const Request &request, const Responder &responder) const
 {
-    Data::CollectionSnapshot snapshot;
-    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
-    if (!c)
-        return;
-    RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto s = Data::Records::checkRuleExists(c->updateRule, context.access); !s)
-        return responder.send(Response::fromError(s.error()));
-    QJsonObject body;
-    if (auto bad = parseJsonBody(request, body))
-        return responder.send(*bad);
-    context.access.context.body = body;
-    submitRecordWrite(m_store, responder,
-                      [this, set = snapshot, collection = *c, id = request.params.value(1), body,
-                       shape = shapeOf(request), access = context.access](Store::Database &db) {
-                          return m_records.update(db, *set, collection, id, body, shape, access);
-                      });
+    writeRecord(request, responder, &Data::Collection::updateRule,
+                [this, id = request.params.value(1)](Store::Database &db, const Data::CollectionSet &set,
+                                                     const Data::Collection &c, const QJsonObject &body,
+                                                     const Data::Shape &shape, const Data::Access &access) {
+                    return m_records.update(db, set, c, id, body, shape, access);
+                });
 }
 
 void RecordsController::remove(const Request &request, const Responder &responder) const
 {
-    Data::CollectionSnapshot snapshot;
-    const Data::Collection *c = collectionOf(m_collections, request, responder, snapshot);
-    if (!c)
+    auto route
+        = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder, &Data::Collection::deleteRule);
+    if (!route)
         return;
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto s = Data::Records::checkRuleExists(c->deleteRule, context.access); !s)
-        return responder.send(Response::fromError(s.error()));
-    m_store.submitWrite(
-        [this, set = snapshot, collection = *c, id = request.params.value(1), access = context.access](
-            Store::Database &db) -> Status { return m_records.remove(db, *set, collection, id, access); },
-        [responder](const Status &status) {
-            responder.post(status ? Response::empty(204) : Response::fromError(status.error()));
-        });
+    m_store.submitWrite([this, set = route->snapshot, c = route->collection, id = request.params.value(1),
+                         access = route->context.access](
+                            Store::Database &db) -> Status { return m_records.remove(db, *set, *c, id, access); },
+                        [responder](const Status &status) {
+                            responder.post(status ? Response::empty(204) : Response::fromError(status.error()));
+                        });
 }
 
 namespace {
@@ -335,7 +303,7 @@ void RecordsController::batch(const Request &request, const Responder &responder
     auto snapshot = m_collections.snapshot();
     if (!snapshot)
         return responder.send(Response::fromError(snapshot.error()));
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
+    const RequestContext context = contextFor(request, m_superusers, m_clock, snapshot->get());
 
     struct Outcome
     {

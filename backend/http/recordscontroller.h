@@ -1,22 +1,12 @@
 #pragma once
 
-#include "router.h"
+#include <functional>
 
-class QThreadPool;
+#include "requestcontext.h"
 
-namespace Outpost {
-class Clock;
-}
-namespace Outpost::Auth {
-class Superusers;
-}
 namespace Outpost::Store {
 class Store;
 }
-namespace Outpost::Data {
-class Collections;
-class Records;
-} // namespace Outpost::Data
 
 namespace Outpost::Http {
 
@@ -44,6 +34,12 @@ private:
     void update(const Request &request, const Responder &responder) const;
     void remove(const Request &request, const Responder &responder) const;
     void batch(const Request &request, const Responder &responder) const;
+
+    // create() and update(): the route, its rule, the JSON body, then `write` on the writer.
+    using RecordWrite
+        = std::function<Result<QJsonObject>(Store::Database &, const Data::CollectionSet &, const Data::Collection &,
+                                            const QJsonObject &body, const Data::Shape &, const Data::Access &)>;
+    void writeRecord(const Request &request, const Responder &responder, RuleOf rule, const RecordWrite &write) const;
 
     Data::Collections &m_collections;
     const Data::Records &m_records;

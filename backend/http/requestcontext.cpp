@@ -31,7 +31,8 @@ QJsonObject queryObject(const Request &request)
 
 } // namespace
 
-RequestContext contextFor(const Request &request, const Auth::Superusers &superusers, const Clock &clock)
+RequestContext contextFor(const Request &request, const Auth::Superusers &superusers, const Clock &clock,
+                          const Data::CollectionSet *schema)
 {
     RequestContext context;
     context.access.context.clock = &clock;
@@ -43,9 +44,10 @@ RequestContext contextFor(const Request &request, const Auth::Superusers &superu
             context.access.context.auth = user->toRecord();
         }
     }
-    // Rules that use them are rare; the cost is small next to a query.
-    context.access.context.query = queryObject(request);
-    context.access.context.headers = headersObject(request);
+    if (!schema || schema->rulesUseRequestQuery())
+        context.access.context.query = queryObject(request);
+    if (!schema || schema->rulesUseRequestHeaders())
+        context.access.context.headers = headersObject(request);
     return context;
 }
 
@@ -109,6 +111,37 @@ Response withETag(Response response, const Request &request)
     }
     response.withHeader("ETag", tag);
     return response;
+}
+
+Response missingCollection()
+{
+    return Response::problem(404, QStringLiteral("Missing collection context."));
+}
+
+std::optional<CollectionRoute> openCollectionRoute(const Data::Collections &collections,
+                                                   const Auth::Superusers &superusers, const Clock &clock,
+                                                   const Request &request, const Responder &responder, RuleOf rule)
+{
+    auto current = collections.snapshot();
+    if (!current) {
+        responder.send(Response::fromError(current.error()));
+        return std::nullopt;
+    }
+    CollectionRoute route;
+    route.snapshot = *current;
+    route.collection = route.snapshot->find(request.params.value(0));
+    if (!route.collection) {
+        responder.send(missingCollection());
+        return std::nullopt;
+    }
+    route.context = contextFor(request, superusers, clock, route.snapshot.get());
+    if (rule) {
+        if (auto s = Data::Records::checkRuleExists(route.collection->*rule, route.context.access); !s) {
+            responder.send(Response::fromError(s.error()));
+            return std::nullopt;
+        }
+    }
+    return route;
 }
 
 Data::Shape shapeOf(const Request &request)

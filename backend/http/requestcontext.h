@@ -25,7 +25,10 @@ struct RequestContext
     bool sentToken = false; // an Authorization header was present
 };
 
-RequestContext contextFor(const Request &request, const Auth::Superusers &superusers, const Clock &clock);
+// The caller's identity and the @request.* values rules may read. With `schema`, the headers and
+// query objects are only built when one of its rules mentions them.
+RequestContext contextFor(const Request &request, const Auth::Superusers &superusers, const Clock &clock,
+                          const Data::CollectionSet *schema = nullptr);
 
 // 401 when no valid token was sent, 403 for a valid non-superuser identity; nullopt when allowed.
 std::optional<Response> requireSuperuser(const RequestContext &context);
@@ -37,6 +40,26 @@ std::optional<Response> parseJsonBody(const Request &request, QJsonObject &out);
 // Adds a strong ETag (a 64-bit hash of the body) to a 200 response; when the request's
 // If-None-Match names it (or is "*"), the answer becomes 304 without a body.
 Response withETag(Response response, const Request &request);
+
+// 404 "Missing collection context.": the answer when a route's collection does not exist.
+Response missingCollection();
+
+// What every route under /api/collections/{c}/ starts with.
+struct CollectionRoute
+{
+    Data::CollectionSnapshot snapshot; // keeps `collection` alive
+    const Data::Collection *collection = nullptr;
+    RequestContext context;
+};
+using RuleOf = std::optional<QString> Data::Collection::*;
+
+// The collection the route names (its first path parameter, {c}) in the current schema snapshot,
+// the caller's context and, with `rule`, that rule's first check (a null rule admits superusers
+// only). When any of it fails the error is answered here and the result is empty.
+std::optional<CollectionRoute> openCollectionRoute(const Data::Collections &collections,
+                                                   const Auth::Superusers &superusers, const Clock &clock,
+                                                   const Request &request, const Responder &responder,
+                                                   RuleOf rule = nullptr);
 
 // The query's fields/expand parameters.
 Data::Shape shapeOf(const Request &request);

@@ -149,6 +149,11 @@ Response Response::json(const QJsonObject &object, int status)
     return Response {status, "application/json", QJsonDocument(object).toJson(QJsonDocument::Compact), {}};
 }
 
+Response Response::json(QByteArray text, int status)
+{
+    return Response {status, "application/json", std::move(text), {}};
+}
+
 Response Response::empty(int status)
 {
     return Response {status, {}, {}, {}};

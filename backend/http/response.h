@@ -18,6 +18,7 @@ struct Response
     QList<QPair<QByteArray, QByteArray>> headers;
 
     static Response json(const QJsonObject &object, int status = 200);
+    static Response json(QByteArray text, int status = 200); // JSON text already written
     static Response empty(int status);
     // RFC 9457 problem details. The body also carries PocketBase's `message` and `data` members so
     // that the PocketBase JS SDK surfaces the error; `data` lists field errors when there are any.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "../data/collections.h"
+#include "../data/csv.h"
 #include "../data/fieldvalidation.h"
 #include "../data/filter.h"
 #include "../data/records.h"
@@ -66,118 +67,6 @@ QString cellText(const Field &f, const QJsonValue &v)
     return v.toString();
 }
 
-// RFC 4180 §2: a field holding a quote, comma, CR or LF is quoted, its quotes doubled.
-void appendCsvCell(QByteArray &out, const QString &text)
-{
-    const QByteArray utf8 = text.toUtf8();
-    const bool quote = utf8.contains('"') || utf8.contains(',') || utf8.contains('\r') || utf8.contains('\n');
-    if (!quote) {
-        out.append(utf8);
-        return;
-    }
-    out.append('"').append(QByteArray(utf8).replace("\"", "\"\"")).append('"');
-}
-
-// RFC 4180 records from UTF-8 text. Accepts CRLF, LF and CR line ends, skips a UTF-8 BOM and blank
-// lines. Strict about quotes: a quote inside an unquoted field, text after a closing quote and a
-// quoted field never closed are errors that name their line.
-class CsvReader
-{
-public:
-    enum class Result { Row, End, Error };
-
-    explicit CsvReader(QByteArrayView data)
-        : m_data(data.startsWith("\xEF\xBB\xBF") ? data.sliced(3) : data)
-    {
-    }
-
-    Result next(QStringList &cells, QString &error)
-    {
-        cells.clear();
-        while (m_pos < m_data.size() && (m_data[m_pos] == '\n' || m_data[m_pos] == '\r'))
-            endLine();
-        if (m_pos >= m_data.size())
-            return Result::End;
-        m_rowLine = m_line;
-        for (;;) {
-            QByteArray cell;
-            if (m_pos < m_data.size() && m_data[m_pos] == '"') {
-                if (!readQuoted(cell, error))
-                    return Result::Error;
-            } else if (!readPlain(cell, error)) {
-                return Result::Error;
-            }
-            cells.append(QString::fromUtf8(cell));
-            if (m_pos >= m_data.size())
-                return Result::Row;
-            if (m_data[m_pos] != ',') {
-                endLine();
-                return Result::Row;
-            }
-            ++m_pos;
-        }
-    }
-
-    // The line the last record read starts on, from 1.
-    int rowLine() const { return m_rowLine; }
-
-private:
-    bool isLineEnd(qsizetype pos) const { return m_data[pos] == '\n' || m_data[pos] == '\r'; }
-
-    void endLine()
-    {
-        m_pos += m_data[m_pos] == '\r' && m_pos + 1 < m_data.size() && m_data[m_pos + 1] == '\n' ? 2 : 1;
-        ++m_line;
-    }
-
-    bool readPlain(QByteArray &cell, QString &error)
-    {
-        const qsizetype start = m_pos;
-        for (; m_pos < m_data.size() && m_data[m_pos] != ',' && !isLineEnd(m_pos); ++m_pos) {
-            if (m_data[m_pos] == '"') {
-                error = QStringLiteral("line %1: a double quote inside an unquoted field (quote the field and "
-                                       "double its quotes)")
-                            .arg(m_line);
-                return false;
-            }
-        }
-        cell = m_data.sliced(start, m_pos - start).toByteArray();
-        return true;
-    }
-
-    bool readQuoted(QByteArray &cell, QString &error)
-    {
-        const int startLine = m_line;
-        ++m_pos;
-        for (;;) {
-            const qsizetype quote = m_data.indexOf('"', m_pos);
-            if (quote < 0) {
-                error = QStringLiteral("line %1: the quoted field starting here is never closed").arg(startLine);
-                return false;
-            }
-            const QByteArrayView text = m_data.sliced(m_pos, quote - m_pos);
-            m_line += int(text.count('\n') + text.count('\r') - text.count("\r\n"));
-            cell.append(text);
-            m_pos = quote + 1;
-            if (m_pos < m_data.size() && m_data[m_pos] == '"') {
-                cell.append('"');
-                ++m_pos;
-                continue;
-            }
-            if (m_pos < m_data.size() && m_data[m_pos] != ',' && !isLineEnd(m_pos)) {
-                error = QStringLiteral("line %1: unexpected text after a closing quote").arg(m_line);
-                return false;
-            }
-            return true;
-        }
-    }
-
-    QByteArrayView m_data;
-    qsizetype m_pos = 0;
-    int m_line = 1;
-    int m_rowLine = 0;
-};
-
 bool isUtf8(QByteArrayView data)
 {
     QStringDecoder decoder(QStringDecoder::Utf8);
@@ -214,14 +103,13 @@ std::optional<Response> readCsv(const Collection &c, ImportInput &in)
 {
     if (!isUtf8(in.body))
         return badImport(QStringLiteral("The CSV is not valid UTF-8."));
-    CsvReader reader(in.body);
+    Data::CsvReader reader(in.body);
     QStringList cells;
-    QString error;
-    const CsvReader::Result header = reader.next(cells, error);
-    if (header == CsvReader::Result::End)
+    const Data::CsvReader::Next header = reader.next(cells);
+    if (header == Data::CsvReader::Next::End)
         return badImport(QStringLiteral("The CSV is empty: it needs a header row of field names."));
-    if (header == CsvReader::Result::Error)
-        return badImport(QStringLiteral("Malformed CSV: %1.").arg(error));
+    if (header == Data::CsvReader::Next::Error)
+        return badImport(QStringLiteral("Malformed CSV: %1.").arg(reader.errorString()));
     for (const QString &name : std::as_const(cells)) {
         const int index = fieldIndex(c, name);
         if (index < 0 && !isEnvelopeKey(name))
@@ -235,15 +123,15 @@ std::optional<Response> readCsv(const Collection &c, ImportInput &in)
         in.columns.append(index);
     }
     for (;;) {
-        switch (reader.next(cells, error)) {
-        case CsvReader::Result::End:
+        switch (reader.next(cells)) {
+        case Data::CsvReader::Next::End:
             return std::nullopt;
-        case CsvReader::Result::Error:
-            return badImport(QStringLiteral("Malformed CSV: %1.").arg(error));
-        case CsvReader::Result::Row:
+        case Data::CsvReader::Next::Error:
+            return badImport(QStringLiteral("Malformed CSV: %1.").arg(reader.errorString()));
+        case Data::CsvReader::Next::Record:
             if (cells.size() != in.columns.size())
                 return badImport(QStringLiteral("Malformed CSV: line %1: %2 fields where the header has %3.")
-                                     .arg(reader.rowLine())
+                                     .arg(reader.line())
                                      .arg(cells.size())
                                      .arg(in.columns.size()));
             if (auto bad = tooManyRows(++in.rows))
@@ -341,11 +229,10 @@ template <typename Fn> void forEachRow(const ImportInput &in, const Collection &
                 return;
         return;
     }
-    CsvReader reader(in.body);
+    Data::CsvReader reader(in.body);
     QStringList cells;
-    QString error;
-    (void)reader.next(cells, error); // the header, read before
-    for (int row = 1; reader.next(cells, error) == CsvReader::Result::Row; ++row)
+    (void)reader.next(cells); // the header, read before
+    for (int row = 1; reader.next(cells) == Data::CsvReader::Next::Record; ++row)
         if (!fn(row, csvRecord(c, in.columns, cells)))
             return;
 }
@@ -393,14 +280,12 @@ struct ExportJob
     bool csv = true;
 };
 
-void appendCsvRow(QByteArray &out, const QList<Field> &columns, const QJsonObject *record)
+// The header (record == nullptr: the field names) or a record's row.
+void appendCsvRow(Data::CsvWriter &csv, const QList<Field> &columns, const QJsonObject *record)
 {
-    for (qsizetype i = 0; i < columns.size(); ++i) {
-        if (i > 0)
-            out.append(',');
-        appendCsvCell(out, record ? cellText(columns[i], record->value(columns[i].name)) : columns[i].name);
-    }
-    out.append("\r\n");
+    for (const Field &f : columns)
+        csv.addField(record ? cellText(f, record->value(f.name)) : f.name);
+    csv.endRecord();
 }
 
 // Runs on an export thread. Rows are serialised into pieces of about kPieceBytes; write() blocks
@@ -410,8 +295,9 @@ Status writeExport(const Data::Records &records, Store::Store &store, const Expo
 {
     QByteArray piece;
     piece.reserve(kPieceBytes + 4096);
+    Data::CsvWriter csv(piece);
     if (job.csv)
-        appendCsvRow(piece, job.columns, nullptr);
+        appendCsvRow(csv, job.columns, nullptr);
     else
         piece.append('[');
     bool first = true;
@@ -420,7 +306,7 @@ Status writeExport(const Data::Records &records, Store::Store &store, const Expo
         return records.forEach(db, *job.set, job.collection, job.filter, job.sort, job.access,
                                [&](const QJsonObject &record) {
                                    if (job.csv) {
-                                       appendCsvRow(piece, job.columns, &record);
+                                       appendCsvRow(csv, job.columns, &record);
                                    } else {
                                        piece.append(first ? "\n" : ",\n");
                                        piece.append(QJsonDocument(record).toJson(QJsonDocument::Compact));
@@ -445,23 +331,20 @@ Status writeExport(const Data::Records &records, Store::Store &store, const Expo
 
 void TransferController::exportRecords(const Request &request, const Responder &responder) const
 {
-    auto snapshot = m_collections.snapshot();
-    if (!snapshot)
-        return responder.send(Response::fromError(snapshot.error()));
-    const Collection *c = (*snapshot)->find(request.params.value(0));
-    if (!c)
-        return responder.send(Response::problem(404, QStringLiteral("Missing collection context.")));
+    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder, &Collection::listRule);
+    if (!route)
+        return;
     const QString format
         = request.query.queryItemValue(QStringLiteral("format"), QUrl::FullyDecoded).trimmed().toLower();
     if (!format.isEmpty() && format != u"csv" && format != u"json")
         return responder.send(
             Response::problem(400, QStringLiteral("Unknown format \"%1\": use csv or json.").arg(format)));
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto s = Data::Records::checkRuleExists(c->listRule, context.access); !s)
-        return responder.send(Response::fromError(s.error()));
+    const Data::CollectionSnapshot &snapshot = route->snapshot;
+    const Collection *c = route->collection;
+    const RequestContext &context = route->context;
 
     auto job = std::make_shared<ExportJob>();
-    job->set = *snapshot;
+    job->set = snapshot;
     job->collection = *c;
     job->csv = format != u"json";
     for (const Field &f : c->fields)
@@ -629,15 +512,12 @@ Response importResponse(const ImportJob &job, const ImportOutcome &out, const St
 
 void TransferController::importRecords(const Request &request, const Responder &responder) const
 {
-    auto snapshot = m_collections.snapshot();
-    if (!snapshot)
-        return responder.send(Response::fromError(snapshot.error()));
-    const Collection *c = (*snapshot)->find(request.params.value(0));
-    if (!c)
-        return responder.send(Response::problem(404, QStringLiteral("Missing collection context.")));
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto s = Data::Records::checkRuleExists(c->createRule, context.access); !s)
-        return responder.send(Response::fromError(s.error()));
+    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder, &Collection::createRule);
+    if (!route)
+        return;
+    const Data::CollectionSnapshot &snapshot = route->snapshot;
+    const Collection *c = route->collection;
+    const RequestContext &context = route->context;
     const QString onError = request.query.queryItemValue(QStringLiteral("onError"), QUrl::FullyDecoded).trimmed();
     if (!onError.isEmpty() && onError != u"abort" && onError != u"skip")
         return responder.send(
@@ -651,7 +531,7 @@ void TransferController::importRecords(const Request &request, const Responder &
                                   .arg(QString::fromLatin1(type))));
 
     auto job = std::make_shared<ImportJob>();
-    job->set = *snapshot;
+    job->set = snapshot;
     job->collection = *c;
     job->access = context.access;
     job->abortOnError = onError != u"skip";

@@ -2,23 +2,13 @@
 
 #include <memory>
 
-#include "router.h"
+#include "requestcontext.h"
 
 class QThreadPool;
 
-namespace Outpost {
-class Clock;
-}
-namespace Outpost::Auth {
-class Superusers;
-}
 namespace Outpost::Store {
 class Store;
 }
-namespace Outpost::Data {
-class Collections;
-class Records;
-} // namespace Outpost::Data
 
 namespace Outpost::Http {
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QString>
 #include <QVariant>
 #include <memory>
@@ -77,6 +78,8 @@ public:
     void reset(); // also clears bindings
 
     QString text(int column) const;
+    // The column as SQLite's own UTF-8 text: no copy, valid until the next step() or reset().
+    QByteArrayView utf8(int column) const;
     QByteArray blob(int column) const;
     qint64 int64(int column) const;
     double real(int column) const;

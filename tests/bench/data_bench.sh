@@ -21,38 +21,29 @@
 #   BUILD=0          skip the Release build and use the existing build/release/app/outpostd
 #   OUTPOSTD=path    benchmark this outpostd binary instead (implies BUILD=0)
 #   KEEP_TMP=1       keep the temporary directory (data, logs, raw wrk output)
+#   PROFILE=1        after the rounds, sample outpostd with `perf record -g` during one more W1 and
+#                    W3 run each and print the hottest symbols (self time) and shared objects
 #
 # Targets: W1 >= 30,000 req/s, W2 >= 5,000 req/s, W3 >= 10,000 req/s.
 # Exit status: 0 when the benchmark ran (whether or not the targets were met), 1 on a setup error.
 set -uo pipefail
 
 ROWS=${ROWS:-100000}
-DURATION=${DURATION:-10}
-ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-2}
-CONNECTIONS=${CONNECTIONS:-64}
-WRK_THREADS=${WRK_THREADS:-2}
-OUTPOST_THREADS=${OUTPOST_THREADS:-}
-BUILD=${BUILD:-1}
-KEEP_TMP=${KEEP_TMP:-0}
-
+PROFILE=${PROFILE:-0}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OUTPOSTD=${OUTPOSTD:-}
-[[ -n $OUTPOSTD ]] && BUILD=0
-: "${OUTPOSTD:=$ROOT/build/release/app/outpostd}"
 
 die() { echo "data_bench: $*" >&2; exit 1; }
 # shellcheck source=tests/bench/lib.sh
 source "$ROOT/tests/bench/lib.sh"
-
-for v in DURATION ROUNDS WARMUP CONNECTIONS WRK_THREADS; do
-    if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1 || ${!v} > 20000)); then
-        die "$v must be a whole number from 1 to 20000"
-    fi
-done
+common_settings
+require_whole 20000 DURATION ROUNDS WARMUP WRK_THREADS
 [[ $ROWS =~ ^[0-9]+$ ]] && ((ROWS >= 1000 && ROWS <= 10000000)) || die "ROWS must be from 1000 to 10000000"
 
 ensure_tools
+if [[ $PROFILE == 1 ]] && ! command -v perf >/dev/null; then
+    [[ $(id -u) == 0 ]] || die "PROFILE=1 needs perf (sudo apt-get install -y linux-perf)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null || die "installing linux-perf failed"
+fi
 build_release
 [[ -x $OUTPOSTD ]] || die "no outpostd at $OUTPOSTD (build it, or set OUTPOSTD=...)"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/outpost-data-bench.XXXXXX") || die "mktemp failed"
@@ -172,6 +163,26 @@ for ((r = 1; r <= ROUNDS; r++)); do
     measure W3 "$BASE/" "$TMP/w3.lua"
 done
 echo
+
+profile() { # $1 label, $2 script: perf samples of outpostd while wrk runs the load
+    local data="$TMP/perf-$1.data"
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$((DURATION + 2))s" -s "$2" "$BASE/" >"$TMP/wrk-profile-$1.txt" 2>&1 &
+    local wrk_pid=$!
+    sleep 1
+    perf record -q -F 997 -g -p "$SERVER_PID" -o "$data" -- sleep "$DURATION" >/dev/null 2>&1
+    wait "$wrk_pid"
+    echo "-- $1 under perf: $(awk '/^Requests\/sec:/ { printf "%.0f req/s", $2 }' "$TMP/wrk-profile-$1.txt")" \
+        "(sampling costs a few per cent); self time by shared object, then by symbol"
+    perf report -q -i "$data" --no-children --sort dso -g none --percent-limit 2 2>/dev/null | sed '/^$/d; s/^/  /' | head -n 12
+    perf report -q -i "$data" --no-children --sort symbol --percent-limit 0.8 -g none 2>/dev/null \
+        | sed '/^$/d; s/^/  /' | cut -c1-150 | head -n 30
+}
+if [[ $PROFILE == 1 ]]; then
+    echo "== Profiles (perf record -F 997 -g -p outpostd, ${DURATION}s of load each)"
+    profile W1 "$TMP/w1.lua"
+    profile W3 "$TMP/w3.lua"
+    echo
+fi
 
 created=$(curl -s -m 30 "$BASE/api/collections/bench/records?filter=category%3D%27w3%27&perPage=1" \
     | grep -o '"totalItems":[0-9]*' | cut -d: -f2)

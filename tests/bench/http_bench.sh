@@ -20,32 +20,14 @@
 # Exit status: 0 when the benchmark ran (whether or not the targets were met), 1 on a setup error.
 set -uo pipefail
 
-DURATION=${DURATION:-10}
-ROUNDS=${ROUNDS:-3}
-WARMUP=${WARMUP:-2}
-CONNECTIONS=${CONNECTIONS:-64}
-WRK_THREADS=${WRK_THREADS:-2}
 STARTS=${STARTS:-10}
-OUTPOST_THREADS=${OUTPOST_THREADS:-}
-BUILD=${BUILD:-1}
-KEEP_TMP=${KEEP_TMP:-0}
-
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OUTPOSTD=${OUTPOSTD:-}
-[[ -n $OUTPOSTD ]] && BUILD=0
-: "${OUTPOSTD:=$ROOT/build/release/app/outpostd}"
 
 die() { echo "http_bench: $*" >&2; exit 1; }
 # shellcheck source=tests/bench/lib.sh
 source "$ROOT/tests/bench/lib.sh"
-for v in DURATION ROUNDS WARMUP CONNECTIONS WRK_THREADS STARTS; do
-    max=1000
-    [[ $v == CONNECTIONS ]] && max=20000
-    if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1 || ${!v} > max)); then
-        die "$v must be a whole number from 1 to $max"
-    fi
-done
-[[ -z $OUTPOST_THREADS || $OUTPOST_THREADS =~ ^[0-9]+$ ]] || die "OUTPOST_THREADS must be a whole number"
+common_settings
+require_whole 1000 DURATION ROUNDS WARMUP WRK_THREADS STARTS
 
 # ---------------------------------------------------------------------------------------------
 # Tools

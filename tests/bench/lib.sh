@@ -1,6 +1,6 @@
 # Shared by the benchmark scripts in this directory: process cleanup, ports, waiting, wrk output
-# parsing and statistics. Source it after setting TMP="" and KEEP_TMP; it defines die() only if the
-# caller has not.
+# parsing, statistics, and the settings every script takes (common_settings). It defines die()
+# only if the caller has not.
 declare -F die >/dev/null || die() { echo "bench: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
@@ -202,4 +202,30 @@ wrk_figures() { # $1 wrk output file -> "rps p50_ms p99_ms errors"
     p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$1")")
     errs=$(awk '/Socket errors:/ { gsub(/[^0-9 ]/, " "); for (i = 1; i <= NF; i++) n += $i } /Non-2xx/ { n += $NF } END { print n + 0 }' "$1")
     echo "${rps:-none} $p50 $p99 $errs"
+}
+
+common_settings() { # the settings every benchmark script shares (described in each script's header)
+    DURATION=${DURATION:-10}
+    ROUNDS=${ROUNDS:-3}
+    WARMUP=${WARMUP:-2}
+    CONNECTIONS=${CONNECTIONS:-64}
+    WRK_THREADS=${WRK_THREADS:-2}
+    OUTPOST_THREADS=${OUTPOST_THREADS:-}
+    BUILD=${BUILD:-1}
+    KEEP_TMP=${KEEP_TMP:-0}
+    OUTPOSTD=${OUTPOSTD:-}
+    [[ -n $OUTPOSTD ]] && BUILD=0
+    : "${OUTPOSTD:=$ROOT/build/release/app/outpostd}"
+    [[ -z $OUTPOST_THREADS || $OUTPOST_THREADS =~ ^[0-9]+$ ]] || die "OUTPOST_THREADS must be a whole number"
+    require_whole 20000 CONNECTIONS
+}
+
+require_whole() { # $1 maximum, then variable names: each must hold a whole number from 1 to the maximum
+    local max=$1 v
+    shift
+    for v in "$@"; do
+        if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1 || ${!v} > max)); then
+            die "$v must be a whole number from 1 to $max"
+        fi
+    done
 }

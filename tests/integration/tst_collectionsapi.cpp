@@ -2,52 +2,16 @@
 // socket, superuser-only access, validation errors in PocketBase's shape, listing, and schema
 // changes on collections that hold data.
 #include <QJsonArray>
-#include <QJsonDocument>
-#include <QUrl>
 #include <QtTest>
 #include <algorithm>
 #include <memory>
 
-#include "testserver.h"
+#include "apifixture.h"
 
 using namespace Outpost;
 using namespace Outpost::Testing;
 
 namespace {
-
-const QString kEmail = QStringLiteral("root@example.com");
-const QString kPassword = QStringLiteral("correct horse battery");
-
-// A JSON object written in the test as text; a typo in it is a bug in the test.
-QJsonObject object(const char *json)
-{
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray(json), &error);
-    if (error.error != QJsonParseError::NoError || !doc.isObject())
-        qFatal("invalid JSON in the test: %s", json);
-    return doc.object();
-}
-
-QByteArray compact(const QJsonObject &o)
-{
-    return QJsonDocument(o).toJson(QJsonDocument::Compact);
-}
-
-// "400 {body}": what a failed status check prints.
-QByteArray summary(const HttpResponse &r)
-{
-    return QByteArray::number(r.status) + ' ' + r.body.left(800);
-}
-
-// RFC 9457 with PocketBase's members: every error this API sends.
-bool isProblem(const HttpResponse &r, int status)
-{
-    const QJsonObject body = r.json();
-    return r.status == status && r.header("Content-Type") == "application/problem+json"
-        && body.value(QStringLiteral("status")).toInt() == status
-        && !body.value(QStringLiteral("title")).toString().isEmpty()
-        && !body.value(QStringLiteral("detail")).toString().isEmpty() && body.value(QStringLiteral("data")).isObject();
-}
 
 // The field error at a dotted path ("fields.1.name") of a problem's `data`, which nests the
 // errors of list items the way PocketBase does ({"fields": {"1": {"name": {code, message}}}}).
@@ -67,11 +31,6 @@ QStringList listedErrors(const HttpResponse &r)
         listed.append(e.toObject().value(u"field").toString());
     listed.sort();
     return listed;
-}
-
-QByteArray encoded(const QString &text)
-{
-    return QUrl::toPercentEncoding(text);
 }
 
 QJsonObject fieldNamed(const QJsonObject &collection, const QString &name)
@@ -97,54 +56,6 @@ QStringList namesOf(const QJsonArray &items)
     for (const QJsonValue &item : items)
         names.append(item.toObject().value(QStringLiteral("name")).toString());
     return names;
-}
-
-// Requests with or without a token, each on a new connection.
-class Api
-{
-public:
-    explicit Api(TestServer &server, QByteArray authorization = {})
-        : m_server(server)
-        , m_authorization(std::move(authorization))
-    {
-    }
-
-    HttpResponse send(QByteArrayView method, const QByteArray &target, const QByteArray &body = {},
-                      HeaderList headers = {}) const
-    {
-        if (!m_authorization.isEmpty())
-            headers.append({"Authorization", m_authorization});
-        const bool typed = std::any_of(headers.cbegin(), headers.cend(), [](const auto &h) {
-            return h.first.compare("Content-Type", Qt::CaseInsensitive) == 0;
-        });
-        if (!body.isEmpty() && !typed)
-            headers.append({QByteArray("Content-Type"), QByteArray("application/json")});
-        return m_server.roundTrip(httpRequest(method, target, body, headers));
-    }
-    HttpResponse get(const QByteArray &target) const { return send("GET", target); }
-    HttpResponse post(const QByteArray &target, const QJsonObject &body) const
-    {
-        return send("POST", target, compact(body));
-    }
-    HttpResponse patch(const QByteArray &target, const QJsonObject &body) const
-    {
-        return send("PATCH", target, compact(body));
-    }
-    HttpResponse remove(const QByteArray &target) const { return send("DELETE", target); }
-
-private:
-    TestServer &m_server;
-    QByteArray m_authorization;
-};
-
-QByteArray collectionPath(const QString &idOrName)
-{
-    return "/api/collections/" + encoded(idOrName);
-}
-
-QByteArray recordsPath(const QString &collection)
-{
-    return collectionPath(collection) + "/records";
 }
 
 } // namespace
@@ -184,57 +95,37 @@ private:
     QJsonObject addRecord(const QString &collection, const QJsonObject &record);
     QJsonArray allRecords(const QString &collection);
 
-    std::unique_ptr<ManualClock> m_clock;
-    std::unique_ptr<TestServer> m_server;
-    std::unique_ptr<Api> m_admin;
-    std::unique_ptr<Api> m_guest;
+    std::unique_ptr<ApiFixture> m_api;
 };
 
 void TestCollectionsApi::init()
 {
-    m_clock = std::make_unique<ManualClock>();
-    m_server = std::make_unique<TestServer>(TestServer::Options {2, m_clock.get(), {}});
-    QVERIFY2(m_server->start(), qPrintable(m_server->errorString()));
-    QVERIFY2(m_server->createSuperuser(kEmail, kPassword.toUtf8()), qPrintable(m_server->errorString()));
-    const QByteArray token = m_server->login(kEmail, kPassword);
-    QVERIFY(!token.isEmpty());
-    m_admin = std::make_unique<Api>(*m_server, "Bearer " + token);
-    m_guest = std::make_unique<Api>(*m_server);
+    m_api = std::make_unique<ApiFixture>();
+    QVERIFY2(m_api->start(), qPrintable(m_api->errorString()));
 }
 
 void TestCollectionsApi::cleanup()
 {
-    m_admin.reset();
-    m_guest.reset();
-    m_server.reset();
-    m_clock.reset();
+    m_api.reset();
 }
 
 // Creates a collection as the superuser; {} (and a failed check) when that fails.
 QJsonObject TestCollectionsApi::create(const QJsonObject &definition)
 {
-    const HttpResponse r = m_admin->post("/api/collections", definition);
-    if (r.status != 200) {
-        qWarning("creating a collection failed: %s", summary(r).constData());
-        return {};
-    }
-    m_clock->advanceMs(1000); // distinct created/updated times
-    return r.json();
+    const QJsonObject created = bodyIfOk(m_api->admin().post("/api/collections", definition), "creating a collection");
+    if (!created.isEmpty())
+        m_api->clock().advanceMs(1000); // distinct created/updated times
+    return created;
 }
 
 QJsonObject TestCollectionsApi::addRecord(const QString &collection, const QJsonObject &record)
 {
-    const HttpResponse r = m_admin->post(recordsPath(collection), record);
-    if (r.status != 200) {
-        qWarning("creating a record failed: %s", summary(r).constData());
-        return {};
-    }
-    return r.json();
+    return bodyIfOk(m_api->admin().post(recordsPath(collection), record), "creating a record");
 }
 
 QJsonArray TestCollectionsApi::allRecords(const QString &collection)
 {
-    return m_admin->get(recordsPath(collection) + "?perPage=1000&sort=%40rowid").json().value(u"items").toArray();
+    return m_api->admin().get(recordsPath(collection) + "?perPage=1000&sort=%40rowid").json().value(u"items").toArray();
 }
 
 void TestCollectionsApi::everyRouteRefusesWithoutValidToken_data()
@@ -262,7 +153,7 @@ void TestCollectionsApi::everyRouteRefusesWithoutValidToken()
     QVERIFY(!guarded.isEmpty());
 
     QByteArray authorization;
-    const QByteArray token = m_server->login(kEmail, kPassword);
+    const QByteArray token = m_api->server().login(kSuperuserEmail, kSuperuserPassword);
     QVERIFY(!token.isEmpty());
     if (credential == "garbage") {
         authorization = "Bearer not.a.token";
@@ -273,7 +164,7 @@ void TestCollectionsApi::everyRouteRefusesWithoutValidToken()
         authorization = "Bearer " + forged;
     } else if (credential == "expired") {
         authorization = "Bearer " + token;
-        m_clock->advanceMs(2 * 3600 * 1000); // tokens live an hour
+        m_api->clock().advanceMs(2 * 3600 * 1000); // tokens live an hour
     }
     const QByteArray body = method == "GET" || method == "DELETE"
         ? QByteArray()
@@ -283,13 +174,13 @@ void TestCollectionsApi::everyRouteRefusesWithoutValidToken()
         headers.append({QByteArray("Authorization"), authorization});
     if (!body.isEmpty())
         headers.append({QByteArray("Content-Type"), QByteArray("application/json")});
-    const HttpResponse r = m_server->roundTrip(httpRequest(method, target, body, headers));
+    const HttpResponse r = m_api->server().roundTrip(httpRequest(method, target, body, headers));
     QVERIFY2(isProblem(r, 401), summary(r).constData());
     QVERIFY(r.header("WWW-Authenticate").startsWith("Bearer"));
     QVERIFY(!r.body.contains("\"fields\":["));
 
     // Nothing changed.
-    const Api admin(*m_server, "Bearer " + m_server->login(kEmail, kPassword));
+    const ApiClient admin(m_api->server(), "Bearer " + m_api->server().login(kSuperuserEmail, kSuperuserPassword));
     const HttpResponse after = admin.get("/api/collections/guarded");
     QCOMPARE(after.status, 200);
     QCOMPARE(after.json(), guarded);
@@ -327,7 +218,7 @@ void TestCollectionsApi::createWithEveryFieldType()
     fields[8] = relation;
     definition.insert(QStringLiteral("fields"), fields);
 
-    const HttpResponse r = m_admin->post("/api/collections", definition);
+    const HttpResponse r = m_api->admin().post("/api/collections", definition);
     QVERIFY2(r.status == 200, summary(r).constData()); // PocketBase answers 200, not 201
     QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
     const QJsonObject c = r.json();
@@ -379,7 +270,7 @@ void TestCollectionsApi::viewByIdOrName()
     const QJsonObject c = create(object(R"j({"name":"Posts","fields":[{"name":"title","type":"text"}]})j"));
     QVERIFY(!c.isEmpty());
     for (const QString &key : {c.value(u"id").toString(), QStringLiteral("Posts"), QStringLiteral("posts")}) {
-        const HttpResponse r = m_admin->get(collectionPath(key));
+        const HttpResponse r = m_api->admin().get(collectionPath(key));
         QVERIFY2(r.status == 200, summary(r).constData());
         QCOMPARE(r.json(), c);
     }
@@ -396,8 +287,8 @@ void TestCollectionsApi::unknownCollectionIs404_data()
 void TestCollectionsApi::unknownCollectionIs404()
 {
     QFETCH(QByteArray, method);
-    const HttpResponse r = m_admin->send(method, "/api/collections/nothere",
-                                         method == "PATCH" ? QByteArray(R"j({"listRule":""})j") : "");
+    const HttpResponse r = m_api->admin().send(method, "/api/collections/nothere",
+                                               method == "PATCH" ? QByteArray(R"j({"listRule":""})j") : "");
     QVERIFY2(isProblem(r, 404), summary(r).constData());
 }
 
@@ -457,10 +348,10 @@ void TestCollectionsApi::validationErrors()
 {
     QFETCH(QByteArray, definition);
     QFETCH(QStringList, keys);
-    const int before = m_admin->get("/api/collections").json().value(u"totalItems").toInt(-1);
+    const int before = m_api->admin().get("/api/collections").json().value(u"totalItems").toInt(-1);
     QVERIFY(before >= 0);
 
-    const HttpResponse r = m_admin->send("POST", "/api/collections", definition);
+    const HttpResponse r = m_api->admin().send("POST", "/api/collections", definition);
     QVERIFY2(isProblem(r, 400), summary(r).constData());
     for (const QString &key : keys) {
         const QJsonObject problem = fieldError(r, key);
@@ -473,7 +364,7 @@ void TestCollectionsApi::validationErrors()
     sortedKeys.sort();
     QCOMPARE(listedErrors(r), sortedKeys);
 
-    QCOMPARE(m_admin->get("/api/collections").json().value(u"totalItems").toInt(-1), before);
+    QCOMPARE(m_api->admin().get("/api/collections").json().value(u"totalItems").toInt(-1), before);
 }
 
 void TestCollectionsApi::duplicateNameIsRefused_data()
@@ -487,13 +378,13 @@ void TestCollectionsApi::duplicateNameIsRefused()
 {
     QFETCH(QString, second);
     QVERIFY(!create(object(R"j({"name":"posts","fields":[{"name":"title","type":"text"}]})j")).isEmpty());
-    const HttpResponse r = m_admin->post(
+    const HttpResponse r = m_api->admin().post(
         "/api/collections", QJsonObject {{QStringLiteral("name"), second}, {QStringLiteral("fields"), QJsonArray()}});
     QVERIFY2(isProblem(r, 400), summary(r).constData());
     QCOMPARE(fieldError(r, QStringLiteral("name")).value(u"code").toString(),
              QStringLiteral("validation_collection_name_exists"));
     // The first one is untouched.
-    const QJsonObject first = m_admin->get("/api/collections/posts").json();
+    const QJsonObject first = m_api->admin().get("/api/collections/posts").json();
     QCOMPARE(first.value(u"name").toString(), QStringLiteral("posts"));
     QVERIFY(!fieldNamed(first, QStringLiteral("title")).isEmpty());
 }
@@ -518,16 +409,16 @@ void TestCollectionsApi::relationTargetMustExist()
 {
     QFETCH(QByteArray, definition);
     QFETCH(QString, key);
-    const HttpResponse r = m_admin->send("POST", "/api/collections", definition);
+    const HttpResponse r = m_api->admin().send("POST", "/api/collections", definition);
     QVERIFY2(isProblem(r, 400), summary(r).constData());
     QVERIFY2(!fieldError(r, key).value(u"code").toString().isEmpty(), r.body.constData());
     QCOMPARE(listedErrors(r), QStringList {key});
-    QVERIFY(isProblem(m_admin->get("/api/collections/posts"), 404));
+    QVERIFY(isProblem(m_api->admin().get("/api/collections/posts"), 404));
 }
 
 void TestCollectionsApi::listPagingFilterSort()
 {
-    const HttpResponse empty = m_admin->get("/api/collections");
+    const HttpResponse empty = m_api->admin().get("/api/collections");
     QVERIFY2(empty.status == 200, summary(empty).constData());
     const int systemCount = empty.json().value(u"totalItems").toInt(-1);
     QVERIFY(systemCount >= 0);
@@ -538,7 +429,7 @@ void TestCollectionsApi::listPagingFilterSort()
         QVERIFY(!create(QJsonObject {{QStringLiteral("name"), name}}).isEmpty());
     const int total = systemCount + int(created.size());
 
-    const HttpResponse all = m_admin->get("/api/collections?perPage=100");
+    const HttpResponse all = m_api->admin().get("/api/collections?perPage=100");
     QCOMPARE(all.status, 200);
     const QJsonObject allBody = all.json();
     QCOMPARE(allBody.value(u"page").toInt(), 1);
@@ -551,7 +442,7 @@ void TestCollectionsApi::listPagingFilterSort()
         QVERIFY(allNames.contains(name));
 
     // filter=name~'po' (LIKE: a case-insensitive contains-match).
-    const HttpResponse po = m_admin->get("/api/collections?filter=" + encoded(QStringLiteral("name~'po'")));
+    const HttpResponse po = m_api->admin().get("/api/collections?filter=" + encoded(QStringLiteral("name~'po'")));
     QVERIFY2(po.status == 200, summary(po).constData());
     QStringList expected;
     for (const QString &name : allNames)
@@ -565,18 +456,18 @@ void TestCollectionsApi::listPagingFilterSort()
     QCOMPARE(po.json().value(u"totalItems").toInt(), expected.size());
 
     // sort=-created: the newest first; ours were created one second apart.
-    const HttpResponse newest = m_admin->get("/api/collections?sort=-created&perPage=4");
+    const HttpResponse newest = m_api->admin().get("/api/collections?sort=-created&perPage=4");
     QVERIFY2(newest.status == 200, summary(newest).constData());
     QStringList reversed = created;
     std::reverse(reversed.begin(), reversed.end());
     QCOMPARE(namesOf(newest.json().value(u"items").toArray()), reversed);
     const HttpResponse oldest
-        = m_admin->get("/api/collections?sort=created&filter=" + encoded(QStringLiteral("system = false")));
+        = m_api->admin().get("/api/collections?sort=created&filter=" + encoded(QStringLiteral("system = false")));
     QVERIFY2(oldest.status == 200, summary(oldest).constData());
     QCOMPARE(namesOf(oldest.json().value(u"items").toArray()), created);
 
     // Paging over name order.
-    const HttpResponse page2 = m_admin->get("/api/collections?sort=name&perPage=2&page=2");
+    const HttpResponse page2 = m_api->admin().get("/api/collections?sort=name&perPage=2&page=2");
     QCOMPARE(page2.status, 200);
     const QJsonObject page2Body = page2.json();
     QCOMPARE(page2Body.value(u"page").toInt(), 2);
@@ -589,7 +480,7 @@ void TestCollectionsApi::listPagingFilterSort()
     QCOMPARE(namesOf(page2Body.value(u"items").toArray()), byName.mid(2, 2));
 
     // Beyond the end: no items, the same totals.
-    const HttpResponse beyond = m_admin->get("/api/collections?perPage=2&page=50");
+    const HttpResponse beyond = m_api->admin().get("/api/collections?perPage=2&page=50");
     QCOMPARE(beyond.status, 200);
     QCOMPARE(beyond.json().value(u"items").toArray().size(), 0);
     QCOMPARE(beyond.json().value(u"totalItems").toInt(), total);
@@ -609,7 +500,7 @@ void TestCollectionsApi::listRejectsBadParameters_data()
 void TestCollectionsApi::listRejectsBadParameters()
 {
     QFETCH(QByteArray, query);
-    const HttpResponse r = m_admin->get("/api/collections?" + query);
+    const HttpResponse r = m_api->admin().get("/api/collections?" + query);
     QVERIFY2(isProblem(r, 400), summary(r).constData());
 }
 
@@ -617,10 +508,11 @@ void TestCollectionsApi::formContentTypeIs415()
 {
     for (const QByteArray &type :
          {QByteArray("application/x-www-form-urlencoded"), QByteArray("multipart/form-data; boundary=xyz")}) {
-        const HttpResponse form = m_admin->send("POST", "/api/collections", "name=posts", {{"Content-Type", type}});
+        const HttpResponse form
+            = m_api->admin().send("POST", "/api/collections", "name=posts", {{"Content-Type", type}});
         QVERIFY2(isProblem(form, 415), summary(form).constData());
     }
-    QVERIFY(isProblem(m_admin->get("/api/collections/posts"), 404));
+    QVERIFY(isProblem(m_api->admin().get("/api/collections/posts"), 404));
 }
 
 void TestCollectionsApi::patchRenamesFieldsAndKeepsData()
@@ -651,9 +543,9 @@ void TestCollectionsApi::patchRenamesFieldsAndKeepsData()
     fields[fieldIndex(before, QStringLiteral("views"))] = views;
     fields.append(object(R"j({"name":"extra","type":"bool"})j"));
 
-    const HttpResponse r
-        = m_admin->patch("/api/collections/notes",
-                         QJsonObject {{QStringLiteral("fields"), fields}, {QStringLiteral("listRule"), QString()}});
+    const HttpResponse r = m_api->admin().patch(
+        "/api/collections/notes",
+        QJsonObject {{QStringLiteral("fields"), fields}, {QStringLiteral("listRule"), QString()}});
     QVERIFY2(r.status == 200, summary(r).constData());
     const QJsonObject after = r.json();
     QCOMPARE(after.value(u"id").toString(), before.value(u"id").toString());
@@ -668,7 +560,7 @@ void TestCollectionsApi::patchRenamesFieldsAndKeepsData()
     // The index follows the renamed field.
     const QString index = after.value(u"indexes").toArray().first().toString();
     QVERIFY2(index.contains(QStringLiteral("`headline`")), qPrintable(index));
-    QCOMPARE(m_admin->get("/api/collections/notes").json(), after);
+    QCOMPARE(m_api->admin().get("/api/collections/notes").json(), after);
 
     // The data is all there under the new names.
     const QJsonArray items = allRecords(QStringLiteral("notes"));
@@ -684,7 +576,7 @@ void TestCollectionsApi::patchRenamesFieldsAndKeepsData()
     }
     // The unique index still holds.
     const HttpResponse duplicate
-        = m_admin->post(recordsPath(QStringLiteral("notes")), object(R"j({"headline":"alpha"})j"));
+        = m_api->admin().post(recordsPath(QStringLiteral("notes")), object(R"j({"headline":"alpha"})j"));
     QVERIFY2(isProblem(duplicate, 400), summary(duplicate).constData());
     QCOMPARE(fieldError(duplicate, QStringLiteral("headline")).value(u"code").toString(),
              QStringLiteral("validation_not_unique"));
@@ -697,12 +589,12 @@ void TestCollectionsApi::patchRenamesCollectionAndKeepsData()
                  .isEmpty());
     const QJsonObject record = addRecord(QStringLiteral("drafts"), object(R"j({"title":"kept"})j"));
     QVERIFY(!record.isEmpty());
-    const HttpResponse r = m_admin->patch("/api/collections/drafts", object(R"j({"name":"articles"})j"));
+    const HttpResponse r = m_api->admin().patch("/api/collections/drafts", object(R"j({"name":"articles"})j"));
     QVERIFY2(r.status == 200, summary(r).constData());
     QCOMPARE(r.json().value(u"name").toString(), QStringLiteral("articles"));
     QVERIFY(r.json().value(u"indexes").toArray().first().toString().contains(QStringLiteral("`articles`")));
-    QVERIFY(isProblem(m_admin->get("/api/collections/drafts"), 404));
-    QVERIFY(isProblem(m_admin->get(recordsPath(QStringLiteral("drafts"))), 404));
+    QVERIFY(isProblem(m_api->admin().get("/api/collections/drafts"), 404));
+    QVERIFY(isProblem(m_api->admin().get(recordsPath(QStringLiteral("drafts"))), 404));
     const QJsonArray items = allRecords(QStringLiteral("articles"));
     QCOMPARE(items.size(), 1);
     QCOMPARE(items.first().toObject().value(u"id").toString(), record.value(u"id").toString());
@@ -730,7 +622,8 @@ void TestCollectionsApi::patchThatWouldTruncateIsRefused()
     QJsonObject body = fields[index].toObject();
     body.insert(QStringLiteral("max"), 20);
     fields[index] = body;
-    const HttpResponse r = m_admin->patch("/api/collections/docs", QJsonObject {{QStringLiteral("fields"), fields}});
+    const HttpResponse r
+        = m_api->admin().patch("/api/collections/docs", QJsonObject {{QStringLiteral("fields"), fields}});
     QVERIFY2(isProblem(r, 400), summary(r).constData());
     // The error names the field and every record that would not fit.
     const QJsonObject problem = fieldError(r, QStringLiteral("fields.%1").arg(index));
@@ -745,12 +638,13 @@ void TestCollectionsApi::patchThatWouldTruncateIsRefused()
     QVERIFY(r.json().value(u"detail").toString().contains(QStringLiteral("body")));
 
     // Nothing changed: neither the definition nor a record.
-    QCOMPARE(m_admin->get("/api/collections/docs").json(), before);
+    QCOMPARE(m_api->admin().get("/api/collections/docs").json(), before);
     QCOMPARE(allRecords(QStringLiteral("docs")), recordsBefore);
     // A limit every record fits is accepted.
     body.insert(QStringLiteral("max"), 45);
     fields[index] = body;
-    const HttpResponse fits = m_admin->patch("/api/collections/docs", QJsonObject {{QStringLiteral("fields"), fields}});
+    const HttpResponse fits
+        = m_api->admin().patch("/api/collections/docs", QJsonObject {{QStringLiteral("fields"), fields}});
     QVERIFY2(fits.status == 200, summary(fits).constData());
     QCOMPARE(allRecords(QStringLiteral("docs")), recordsBefore);
 }
@@ -768,14 +662,14 @@ void TestCollectionsApi::deleteOfReferencedCollectionIsRefused()
     books.insert(QStringLiteral("fields"), fields);
     QVERIFY(!create(books).isEmpty());
 
-    const HttpResponse refused = m_admin->remove("/api/collections/authors");
+    const HttpResponse refused = m_api->admin().remove("/api/collections/authors");
     QVERIFY2(isProblem(refused, 400), summary(refused).constData());
     QVERIFY(refused.json().value(u"detail").toString().contains(QStringLiteral("books")));
-    QCOMPARE(m_admin->get("/api/collections/authors").json(), authors);
+    QCOMPARE(m_api->admin().get("/api/collections/authors").json(), authors);
 
     // Once the reference is gone, it goes.
-    QCOMPARE(m_admin->remove("/api/collections/books").status, 204);
-    QCOMPARE(m_admin->remove("/api/collections/authors").status, 204);
+    QCOMPARE(m_api->admin().remove("/api/collections/books").status, 204);
+    QCOMPARE(m_api->admin().remove("/api/collections/authors").status, 204);
 }
 
 void TestCollectionsApi::deleteThen404()
@@ -784,12 +678,12 @@ void TestCollectionsApi::deleteThen404()
     QVERIFY(!c.isEmpty());
     QVERIFY(!addRecord(QStringLiteral("temp"), object(R"j({"title":"x"})j")).isEmpty());
 
-    const HttpResponse r = m_admin->remove(collectionPath(c.value(u"id").toString()));
+    const HttpResponse r = m_api->admin().remove(collectionPath(c.value(u"id").toString()));
     QCOMPARE(r.status, 204);
     QVERIFY(r.body.isEmpty());
-    QVERIFY(isProblem(m_admin->get("/api/collections/temp"), 404));
-    QVERIFY(isProblem(m_admin->get(recordsPath(QStringLiteral("temp"))), 404));
-    QVERIFY(isProblem(m_admin->remove("/api/collections/temp"), 404));
+    QVERIFY(isProblem(m_api->admin().get("/api/collections/temp"), 404));
+    QVERIFY(isProblem(m_api->admin().get(recordsPath(QStringLiteral("temp"))), 404));
+    QVERIFY(isProblem(m_api->admin().remove("/api/collections/temp"), 404));
     // The name is free again, with an empty table.
     QVERIFY(!create(object(R"j({"name":"temp","fields":[{"name":"other","type":"number"}]})j")).isEmpty());
     QCOMPARE(allRecords(QStringLiteral("temp")).size(), 0);

@@ -13,7 +13,6 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRandomGenerator>
-#include <QRegularExpression>
 #include <QSet>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -26,8 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include <sys/types.h>
-
+#include "daemon.h"
 #include "store/sqlite.h"
 #include "testserver.h"
 
@@ -109,67 +107,6 @@ std::optional<std::pair<int, QByteArray>> takeResponse(QByteArray &buffer)
     buffer.remove(0, headEnd + 4 + length);
     return std::pair {status, body};
 }
-
-// One `outpostd serve` on 127.0.0.1, port 0. Kills the process if the test leaves it running.
-class Daemon
-{
-public:
-    Daemon(const QString &program, const QProcessEnvironment &env)
-    {
-        m_process.setProgram(program);
-        m_process.setProcessEnvironment(env);
-        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel); // its warnings, in our log
-    }
-    ~Daemon()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(3000);
-        }
-    }
-
-    // Starts the server with the default durability (synchronous=FULL) and waits for its banner.
-    bool start(const QString &dataDir)
-    {
-        m_process.setArguments({QStringLiteral("serve"), QStringLiteral("--data-dir"), dataDir,
-                                QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--threads"),
-                                QStringLiteral("2")});
-        m_process.start();
-        if (!m_process.waitForStarted(kTimeoutMs))
-            return false;
-        static const QRegularExpression apiLine(QStringLiteral(R"(^  API:  http://127\.0\.0\.1:(\d+) )"),
-                                                QRegularExpression::MultilineOption);
-        const QDeadlineTimer deadline(kTimeoutMs);
-        while (!deadline.hasExpired()) {
-            m_out += m_process.readAllStandardOutput();
-            const QRegularExpressionMatch match = apiLine.match(QString::fromUtf8(m_out));
-            if (match.hasMatch() && m_out.contains("Stop with Ctrl-C or SIGTERM.\n")) {
-                m_port = quint16(match.captured(1).toUInt());
-                return m_port != 0;
-            }
-            if (m_process.state() == QProcess::NotRunning)
-                return false;
-            m_process.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())));
-        }
-        return false;
-    }
-    bool signal(int signal) { return ::kill(pid_t(m_process.processId()), signal) == 0; }
-    bool waitForExit()
-    {
-        const bool done = m_process.state() == QProcess::NotRunning || m_process.waitForFinished(kTimeoutMs);
-        m_out += m_process.readAllStandardOutput();
-        return done;
-    }
-
-    QProcess &process() { return m_process; }
-    quint16 port() const { return m_port; }
-    const QByteArray &out() const { return m_out; }
-
-private:
-    QProcess m_process;
-    QByteArray m_out;
-    quint16 m_port = 0;
-};
 
 // kClients keep-alive connections, driven from this thread's event loop, each with one create in
 // flight at all times until the server is killed.
@@ -350,7 +287,10 @@ private Q_SLOTS:
     void acknowledgedCreatesSurviveSigkill();
 
 private:
-    std::unique_ptr<Daemon> daemon() { return std::make_unique<Daemon>(m_program, m_env); }
+    std::unique_ptr<Daemon> daemon()
+    {
+        return std::make_unique<Daemon>(m_program, m_env, QProcess::ForwardedErrorChannel); // its warnings, in our log
+    }
     // These return what went wrong; empty when all went well.
     QString createSuperuser() const;
     QString createCollection(quint16 port) const;
@@ -370,24 +310,17 @@ private:
 void TestCrash::initTestCase()
 {
     ::signal(SIGPIPE, SIG_IGN);
-    m_program = qEnvironmentVariable("OUTPOSTD");
-    if (m_program.isEmpty()) // run by hand from the build tree
-        m_program = QCoreApplication::applicationDirPath() + QStringLiteral("/../../app/outpostd");
+    m_program = outpostdProgram();
     QVERIFY2(QFileInfo(m_program).isExecutable(), qPrintable(m_program + QStringLiteral(" is not executable")));
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
     m_dataDir = m_dir->filePath(QStringLiteral("data"));
-    m_env = QProcessEnvironment::systemEnvironment();
-    for (const QString &key : m_env.keys())
-        if (key.startsWith(QStringLiteral("OUTPOST_")))
-            m_env.remove(key);
-    m_env.insert(QStringLiteral("HOME"), m_dir->path());
-    m_env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir->filePath(QStringLiteral("xdg")));
+    m_env = isolatedEnvironment(*m_dir);
 
     const QString superuser = createSuperuser();
     QVERIFY2(superuser.isEmpty(), qPrintable(superuser));
     auto d = daemon();
-    QVERIFY2(d->start(m_dataDir), d->out().constData());
+    QVERIFY2(d->start(serveArguments(m_dataDir)), d->out().constData());
     const QString collection = createCollection(d->port());
     QVERIFY2(collection.isEmpty(), qPrintable(collection));
     QVERIFY(d->signal(SIGTERM));
@@ -405,22 +338,14 @@ void TestCrash::cleanup()
 
 QString TestCrash::createSuperuser() const
 {
-    QProcess create;
-    create.setProcessEnvironment(m_env);
-    create.start(
-        m_program,
-        {QStringLiteral("superuser"), QStringLiteral("create"), kEmail, QStringLiteral("--data-dir"), m_dataDir});
-    if (!create.waitForStarted(kTimeoutMs))
-        return QStringLiteral("cannot start %1").arg(m_program);
-    create.write(kPassword.toUtf8() + '\n');
-    create.closeWriteChannel();
-    if (!create.waitForFinished(kTimeoutMs)) {
-        create.kill();
-        create.waitForFinished(3000);
-        return QStringLiteral("`outpostd superuser create` did not finish");
-    }
-    if (create.exitStatus() != QProcess::NormalExit || create.exitCode() != 0)
-        return QString::fromUtf8(create.readAllStandardError());
+    const Run created = runOutpostd(
+        m_program, m_env,
+        {QStringLiteral("superuser"), QStringLiteral("create"), kEmail, QStringLiteral("--data-dir"), m_dataDir},
+        kPassword.toUtf8() + '\n');
+    if (!created.finished)
+        return QStringLiteral("`%1 superuser create` did not start or did not finish").arg(m_program);
+    if (created.status != QProcess::NormalExit || created.exitCode != 0)
+        return QString::fromUtf8(created.err);
     return {};
 }
 
@@ -544,7 +469,7 @@ void TestCrash::acknowledgedCreatesSurviveSigkill()
     Verification last;
     for (int i = 0; i <= kIterations; ++i) {
         auto d = daemon();
-        QVERIFY2(d->start(m_dataDir), d->out().constData());
+        QVERIFY2(d->start(serveArguments(m_dataDir)), d->out().constData());
         last = verify(d->port());
         QVERIFY2(last.problems.isEmpty(),
                  qPrintable(QStringLiteral("after kill %1 (seed %2), %3 problem(s):\n%4")

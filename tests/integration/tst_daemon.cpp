@@ -13,116 +13,33 @@
 #include <csignal>
 #include <memory>
 
-#include <sys/types.h>
-
+#include "daemon.h"
 #include "testserver.h"
 
 using namespace Outpost::Testing;
 
 namespace {
 
-constexpr int kTimeoutMs = 10'000;
 const QString kEmail = QStringLiteral("a@b.co");
 const QString kPassword = QStringLiteral("correct horse battery");
 
-struct Run
+// True while one of the daemon's blocking-pool threads is on a CPU (hashing a password).
+bool isHashing(qint64 daemonPid)
 {
-    bool finished = false;
-    QProcess::ExitStatus status = QProcess::CrashExit;
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-
-    QList<QByteArray> errLines() const { return err.trimmed().split('\n'); }
-};
-
-// One running `outpostd serve`. Kills the process if a test leaves it running.
-class Daemon
-{
-public:
-    Daemon(const QString &program, const QProcessEnvironment &env)
-    {
-        m_process.setProgram(program);
-        m_process.setProcessEnvironment(env);
+    const QString tasks = QStringLiteral("/proc/%1/task").arg(daemonPid);
+    for (const QString &tid : QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile comm(tasks + u'/' + tid + QStringLiteral("/comm"));
+        QFile stat(tasks + u'/' + tid + QStringLiteral("/stat"));
+        if (!comm.open(QIODevice::ReadOnly) || !comm.readAll().startsWith("outpost-blockin")
+            || !stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray line = stat.readAll();
+        const qsizetype close = line.lastIndexOf(')'); // "tid (comm) S ..."
+        if (close > 0 && close + 2 < line.size() && line[close + 2] == 'R')
+            return true;
     }
-    ~Daemon()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(3000);
-        }
-    }
-
-    // Starts `outpostd serve ARGS` and waits for its banner (where it listens, then how to stop it).
-    bool start(const QStringList &args)
-    {
-        m_process.setArguments(QStringList {QStringLiteral("serve")} + args);
-        m_process.start();
-        if (!m_process.waitForStarted(kTimeoutMs))
-            return false;
-        static const QRegularExpression apiLine(
-            QStringLiteral(R"(^  API:  http://127\.0\.0\.1:(\d+)  \((\d+) network threads\)$)"),
-            QRegularExpression::MultilineOption);
-        const QDeadlineTimer deadline(kTimeoutMs);
-        while (!deadline.hasExpired()) {
-            m_out += m_process.readAllStandardOutput();
-            const QRegularExpressionMatch match = apiLine.match(QString::fromUtf8(m_out));
-            if (match.hasMatch() && m_out.contains("Stop with Ctrl-C or SIGTERM.\n")) {
-                m_port = quint16(match.captured(1).toUInt());
-                m_threads = match.captured(2).toInt();
-                return m_port != 0;
-            }
-            if (m_process.state() == QProcess::NotRunning)
-                return false;
-            m_process.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())));
-        }
-        return false;
-    }
-
-    // Sends `signal` and waits for the exit.
-    bool stop(int signal = SIGTERM)
-    {
-        if (::kill(pid_t(m_process.processId()), signal) != 0)
-            return false;
-        return waitForExit();
-    }
-    bool waitForExit()
-    {
-        const bool done = m_process.state() == QProcess::NotRunning || m_process.waitForFinished(kTimeoutMs);
-        m_out += m_process.readAllStandardOutput();
-        return done;
-    }
-
-    // True while one of the daemon's blocking-pool threads is on a CPU (hashing a password).
-    bool isHashing() const
-    {
-        const QString tasks = QStringLiteral("/proc/%1/task").arg(m_process.processId());
-        for (const QString &tid : QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-            QFile comm(tasks + u'/' + tid + QStringLiteral("/comm"));
-            QFile stat(tasks + u'/' + tid + QStringLiteral("/stat"));
-            if (!comm.open(QIODevice::ReadOnly) || !comm.readAll().startsWith("outpost-blockin")
-                || !stat.open(QIODevice::ReadOnly))
-                continue;
-            const QByteArray line = stat.readAll();
-            const qsizetype close = line.lastIndexOf(')'); // "tid (comm) S ..."
-            if (close > 0 && close + 2 < line.size() && line[close + 2] == 'R')
-                return true;
-        }
-        return false;
-    }
-
-    QProcess &process() { return m_process; }
-    quint16 port() const { return m_port; }
-    int threads() const { return m_threads; }
-    const QByteArray &out() const { return m_out; }
-    QByteArray err() { return m_process.readAllStandardError(); }
-
-private:
-    QProcess m_process;
-    QByteArray m_out;
-    quint16 m_port = 0;
-    int m_threads = 0;
-};
+    return false;
+}
 
 } // namespace
 
@@ -152,7 +69,6 @@ private Q_SLOTS:
 private:
     Run run(const QStringList &args, const QByteArray &input = {}, const QProcessEnvironment &extraEnv = {});
     std::unique_ptr<Daemon> daemon() { return std::make_unique<Daemon>(m_program, m_env); }
-    QStringList serveArgs(const QString &dataDir) const;
 
     QString m_program;
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -163,9 +79,7 @@ private:
 void TestDaemon::initTestCase()
 {
     ::signal(SIGPIPE, SIG_IGN);
-    m_program = qEnvironmentVariable("OUTPOSTD");
-    if (m_program.isEmpty()) // run by hand from the build tree
-        m_program = QCoreApplication::applicationDirPath() + QStringLiteral("/../../app/outpostd");
+    m_program = outpostdProgram();
     QVERIFY2(QFileInfo(m_program).isExecutable(), qPrintable(m_program + QStringLiteral(" is not executable")));
 }
 
@@ -174,13 +88,7 @@ void TestDaemon::init()
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
     m_dataDir = m_dir->filePath(QStringLiteral("data"));
-    // Nothing from the developer's environment or home directory leaks into the runs.
-    m_env = QProcessEnvironment::systemEnvironment();
-    for (const QString &key : m_env.keys())
-        if (key.startsWith(QStringLiteral("OUTPOST_")))
-            m_env.remove(key);
-    m_env.insert(QStringLiteral("HOME"), m_dir->path());
-    m_env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir->filePath(QStringLiteral("xdg")));
+    m_env = isolatedEnvironment(*m_dir);
 }
 
 void TestDaemon::cleanup()
@@ -188,36 +96,11 @@ void TestDaemon::cleanup()
     m_dir.reset();
 }
 
-QStringList TestDaemon::serveArgs(const QString &dataDir) const
-{
-    return {QStringLiteral("--data-dir"), dataDir,
-            QStringLiteral("--listen"),   QStringLiteral("127.0.0.1:0"),
-            QStringLiteral("--threads"),  QStringLiteral("2")};
-}
-
 Run TestDaemon::run(const QStringList &args, const QByteArray &input, const QProcessEnvironment &extraEnv)
 {
-    QProcess process;
     QProcessEnvironment env = m_env;
     env.insert(extraEnv);
-    process.setProcessEnvironment(env);
-    process.start(m_program, args);
-    Run result;
-    if (!process.waitForStarted(kTimeoutMs))
-        return result;
-    if (!input.isEmpty())
-        process.write(input);
-    process.closeWriteChannel();
-    result.finished = process.waitForFinished(kTimeoutMs);
-    if (!result.finished) {
-        process.kill();
-        process.waitForFinished(3000);
-    }
-    result.status = process.exitStatus();
-    result.exitCode = process.exitCode();
-    result.out = process.readAllStandardOutput();
-    result.err = process.readAllStandardError();
-    return result;
+    return runOutpostd(m_program, env, args, input);
 }
 
 void TestDaemon::servesAndStopsOnSignal_data()
@@ -231,7 +114,7 @@ void TestDaemon::servesAndStopsOnSignal()
 {
     QFETCH(int, signal);
     auto d = daemon();
-    QVERIFY2(d->start(serveArgs(m_dataDir)), d->out().constData());
+    QVERIFY2(d->start(serveArguments(m_dataDir)), d->out().constData());
     QCOMPARE(d->threads(), 2);
     QVERIFY(d->out().contains("No superuser yet"));
     QVERIFY(QFileInfo::exists(m_dataDir + QStringLiteral("/data.db")));
@@ -260,7 +143,7 @@ void TestDaemon::sigtermFinishesRequestInFlight()
               kPassword.toUtf8() + '\n');
     QCOMPARE(created.exitCode, 0);
     auto d = daemon();
-    QVERIFY2(d->start(serveArgs(m_dataDir)), d->out().constData());
+    QVERIFY2(d->start(serveArguments(m_dataDir)), d->out().constData());
     RawClient client;
     QVERIFY(client.connectTo(d->port()));
     QVERIFY(client.send(httpRequest("GET", "/api/health"))); // the connection is accepted and live
@@ -273,7 +156,7 @@ void TestDaemon::sigtermFinishesRequestInFlight()
         QVERIFY(client.send(loginRequest(kEmail, kPassword)));
         const QDeadlineTimer deadline(5000);
         while (!caught && !client.poll() && !deadline.hasExpired()) {
-            caught = d->isHashing();
+            caught = isHashing(d->process().processId());
             if (!caught)
                 QThread::usleep(200);
         }
@@ -282,7 +165,7 @@ void TestDaemon::sigtermFinishesRequestInFlight()
         }
     }
     QVERIFY2(caught, "could not catch a login while it was hashing");
-    QVERIFY(::kill(pid_t(d->process().processId()), SIGTERM) == 0);
+    QVERIFY(d->signal(SIGTERM));
     const HttpResponse r = client.readResponse();
     QCOMPARE(r.status, 200);
     QVERIFY(!r.json().value(QStringLiteral("token")).toString().isEmpty());
@@ -303,7 +186,7 @@ void TestDaemon::superuserCreateReadsPasswordFromStdin()
     QVERIFY(created.err.isEmpty());
 
     auto d = daemon();
-    QVERIFY(d->start(serveArgs(m_dataDir)));
+    QVERIFY(d->start(serveArguments(m_dataDir)));
     QVERIFY(!d->out().contains("No superuser yet"));
     RawClient client;
     QVERIFY(client.connectTo(d->port()));
@@ -331,7 +214,7 @@ void TestDaemon::superuserCreateReadsPasswordFile()
     QVERIFY(created.out.contains("Created superuser file@example.com"));
 
     auto d = daemon();
-    QVERIFY(d->start(serveArgs(m_dataDir)));
+    QVERIFY(d->start(serveArguments(m_dataDir)));
     RawClient client;
     QVERIFY(client.connectTo(d->port()));
     QVERIFY(client.send(loginRequest(QStringLiteral("file@example.com"), kPassword)));
@@ -465,9 +348,9 @@ void TestDaemon::configShowsWhereEachValueComesFrom()
 void TestDaemon::secondServerOnSameDataDirFails()
 {
     auto first = daemon();
-    QVERIFY(first->start(serveArgs(m_dataDir)));
+    QVERIFY(first->start(serveArguments(m_dataDir)));
     auto second = daemon();
-    QVERIFY(!second->start(serveArgs(m_dataDir)));
+    QVERIFY(!second->start(serveArguments(m_dataDir)));
     QVERIFY(second->waitForExit());
     QCOMPARE(second->process().exitStatus(), QProcess::NormalExit);
     QCOMPARE(second->process().exitCode(), 1);
@@ -488,13 +371,13 @@ void TestDaemon::secondServerOnSameDataDirFails()
 void TestDaemon::portInUseFails()
 {
     auto first = daemon();
-    QVERIFY(first->start(serveArgs(m_dataDir)));
+    QVERIFY(first->start(serveArguments(m_dataDir)));
     QTcpServer other;
     QVERIFY(other.listen(QHostAddress::LocalHost, 0));
 
     for (const quint16 port : {first->port(), other.serverPort()}) {
         auto second = daemon();
-        QStringList args = serveArgs(m_dir->filePath(QStringLiteral("data-%1").arg(port)));
+        QStringList args = serveArguments(m_dir->filePath(QStringLiteral("data-%1").arg(port)));
         args.last() = QStringLiteral("1"); // "--threads 1"
         args[3] = QStringLiteral("127.0.0.1:%1").arg(port);
         QVERIFY(!second->start(args));

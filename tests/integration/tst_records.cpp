@@ -6,66 +6,17 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSet>
-#include <QUrl>
 #include <QtTest>
-#include <algorithm>
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include "testserver.h"
+#include "apifixture.h"
 
 using namespace Outpost;
 using namespace Outpost::Testing;
 
 namespace {
-
-const QString kEmail = QStringLiteral("root@example.com");
-const QString kPassword = QStringLiteral("correct horse battery");
-
-// A JSON object written in the test as text; a typo in it is a bug in the test.
-QJsonObject object(const char *json)
-{
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray(json), &error);
-    if (error.error != QJsonParseError::NoError || !doc.isObject())
-        qFatal("invalid JSON in the test: %s", json);
-    return doc.object();
-}
-
-QByteArray compact(const QJsonObject &o)
-{
-    return QJsonDocument(o).toJson(QJsonDocument::Compact);
-}
-
-// "400 {body}": what a failed status check prints.
-QByteArray summary(const HttpResponse &r)
-{
-    return QByteArray::number(r.status) + ' ' + r.body.left(800);
-}
-
-// RFC 9457 with PocketBase's members: every error this API sends.
-bool isProblem(const HttpResponse &r, int status)
-{
-    const QJsonObject body = r.json();
-    return r.status == status && r.header("Content-Type") == "application/problem+json"
-        && body.value(QStringLiteral("status")).toInt() == status
-        && !body.value(QStringLiteral("title")).toString().isEmpty()
-        && !body.value(QStringLiteral("detail")).toString().isEmpty() && body.value(QStringLiteral("data")).isObject();
-}
-
-QByteArray encoded(const QString &text)
-{
-    return QUrl::toPercentEncoding(text);
-}
-
-QByteArray recordsPath(const QString &collection, const QString &id = {})
-{
-    QByteArray path = "/api/collections/" + encoded(collection) + "/records";
-    if (!id.isEmpty())
-        path += '/' + encoded(id);
-    return path;
-}
 
 QJsonObject relationField(const QString &name, const QJsonObject &target, int maxSelect = 1, bool required = false,
                           bool cascadeDelete = false)
@@ -119,53 +70,6 @@ QJsonObject batchRequest(const char *method, const QByteArray &url, const QJsonO
         request.insert(QStringLiteral("body"), body);
     return request;
 }
-
-// Requests with or without a token, each on a new connection.
-class Api
-{
-public:
-    explicit Api(TestServer &server, QByteArray authorization = {})
-        : m_server(server)
-        , m_authorization(std::move(authorization))
-    {
-    }
-
-    HttpResponse send(QByteArrayView method, const QByteArray &target, const QByteArray &body = {},
-                      HeaderList headers = {}) const
-    {
-        if (!m_authorization.isEmpty())
-            headers.append({"Authorization", m_authorization});
-        const bool typed = std::any_of(headers.cbegin(), headers.cend(), [](const auto &h) {
-            return h.first.compare("Content-Type", Qt::CaseInsensitive) == 0;
-        });
-        if (!body.isEmpty() && !typed)
-            headers.append({QByteArray("Content-Type"), QByteArray("application/json")});
-        return m_server.roundTrip(httpRequest(method, target, body, headers));
-    }
-    HttpResponse get(const QByteArray &target) const { return send("GET", target); }
-    HttpResponse post(const QByteArray &target, const QJsonObject &body) const
-    {
-        return send("POST", target, compact(body));
-    }
-    HttpResponse patch(const QByteArray &target, const QJsonObject &body) const
-    {
-        return send("PATCH", target, compact(body));
-    }
-    HttpResponse remove(const QByteArray &target) const { return send("DELETE", target); }
-    HttpResponse batch(const QJsonArray &requests) const
-    {
-        return post("/api/batch", QJsonObject {{QStringLiteral("requests"), requests}});
-    }
-    // GET .../records?query
-    HttpResponse list(const QString &collection, const QByteArray &query = {}) const
-    {
-        return get(recordsPath(collection) + (query.isEmpty() ? QByteArray() : '?' + query));
-    }
-
-private:
-    TestServer &m_server;
-    QByteArray m_authorization;
-};
 
 // Relations between four collections, for expand: posts -> authors (single, viewRule hides Bob),
 // posts -> tags (multiple), comments -> posts.
@@ -222,6 +126,8 @@ private Q_SLOTS:
     void formContentTypeIs415_data();
     void formContentTypeIs415();
     void concurrentCreates();
+    void requestHeadersAndQueryInRules();
+    void viewIsWhatQtWouldWrite();
 
 private:
     QJsonObject createCollection(const QJsonObject &definition);
@@ -229,51 +135,29 @@ private:
     bool seedPosts(); // 25 posts: title "post N", views N, status draft when N % 5 == 0
     bool seedExpand(ExpandFixture &f);
 
-    std::unique_ptr<ManualClock> m_clock;
-    std::unique_ptr<TestServer> m_server;
-    std::unique_ptr<Api> m_admin;
-    std::unique_ptr<Api> m_guest;
+    std::unique_ptr<ApiFixture> m_api;
 };
 
 void TestRecords::init()
 {
-    m_clock = std::make_unique<ManualClock>();
-    m_server = std::make_unique<TestServer>(TestServer::Options {2, m_clock.get(), {}});
-    QVERIFY2(m_server->start(), qPrintable(m_server->errorString()));
-    QVERIFY2(m_server->createSuperuser(kEmail, kPassword.toUtf8()), qPrintable(m_server->errorString()));
-    const QByteArray token = m_server->login(kEmail, kPassword);
-    QVERIFY(!token.isEmpty());
-    m_admin = std::make_unique<Api>(*m_server, "Bearer " + token);
-    m_guest = std::make_unique<Api>(*m_server);
+    m_api = std::make_unique<ApiFixture>();
+    QVERIFY2(m_api->start(), qPrintable(m_api->errorString()));
 }
 
 void TestRecords::cleanup()
 {
-    m_admin.reset();
-    m_guest.reset();
-    m_server.reset();
-    m_clock.reset();
+    m_api.reset();
 }
 
 QJsonObject TestRecords::createCollection(const QJsonObject &definition)
 {
-    const HttpResponse r = m_admin->post("/api/collections", definition);
-    if (r.status != 200) {
-        qWarning("creating a collection failed: %s", summary(r).constData());
-        return {};
-    }
-    return r.json();
+    return bodyIfOk(m_api->admin().post("/api/collections", definition), "creating a collection");
 }
 
 QJsonObject TestRecords::addRecord(const QString &collection, const QJsonObject &record)
 {
-    m_clock->advanceMs(1000); // distinct created/updated times
-    const HttpResponse r = m_admin->post(recordsPath(collection), record);
-    if (r.status != 200) {
-        qWarning("creating a record failed: %s", summary(r).constData());
-        return {};
-    }
-    return r.json();
+    m_api->clock().advanceMs(1000); // distinct created/updated times
+    return bodyIfOk(m_api->admin().post(recordsPath(collection), record), "creating a record");
 }
 
 bool TestRecords::seedPosts()
@@ -350,7 +234,7 @@ void TestRecords::crud()
     QVERIFY(!posts.isEmpty());
 
     const HttpResponse created
-        = m_admin->post(recordsPath(QStringLiteral("posts")), object(R"j({"title":"hello","views":3})j"));
+        = m_api->admin().post(recordsPath(QStringLiteral("posts")), object(R"j({"title":"hello","views":3})j"));
     QVERIFY2(created.status == 200, summary(created).constData()); // PocketBase answers 200, not 201
     QCOMPARE(created.header("Content-Type"), QByteArray("application/json"));
     const QJsonObject record = created.json();
@@ -364,47 +248,50 @@ void TestRecords::crud()
     QVERIFY(!record.value(u"created").toString().isEmpty());
     QCOMPARE(record.value(u"updated").toString(), record.value(u"created").toString());
 
-    const HttpResponse viewed = m_admin->get(recordsPath(QStringLiteral("posts"), id));
+    const HttpResponse viewed = m_api->admin().get(recordsPath(QStringLiteral("posts"), id));
     QCOMPARE(viewed.status, 200);
     QCOMPARE(viewed.json(), record);
-    QCOMPARE(m_admin->list(QStringLiteral("posts")).json().value(u"items").toArray(), QJsonArray {record});
+    QCOMPARE(m_api->admin().list(QStringLiteral("posts")).json().value(u"items").toArray(), QJsonArray {record});
 
-    m_clock->advanceMs(1500);
+    m_api->clock().advanceMs(1500);
     const HttpResponse updated
-        = m_admin->patch(recordsPath(QStringLiteral("posts"), id), object(R"j({"title":"changed"})j"));
+        = m_api->admin().patch(recordsPath(QStringLiteral("posts"), id), object(R"j({"title":"changed"})j"));
     QVERIFY2(updated.status == 200, summary(updated).constData());
     const QJsonObject after = updated.json();
     QCOMPARE(after.value(u"title").toString(), QStringLiteral("changed"));
     QCOMPARE(after.value(u"views").toDouble(), 3.0); // a partial update
     QCOMPARE(after.value(u"created").toString(), record.value(u"created").toString());
     QVERIFY(after.value(u"updated").toString() > record.value(u"updated").toString());
-    QCOMPARE(m_admin->get(recordsPath(QStringLiteral("posts"), id)).json(), after);
+    QCOMPARE(m_api->admin().get(recordsPath(QStringLiteral("posts"), id)).json(), after);
 
     // Validation on update: a required field cannot be blanked.
-    const HttpResponse blank = m_admin->patch(recordsPath(QStringLiteral("posts"), id), object(R"j({"title":""})j"));
+    const HttpResponse blank
+        = m_api->admin().patch(recordsPath(QStringLiteral("posts"), id), object(R"j({"title":""})j"));
     QVERIFY2(isProblem(blank, 400), summary(blank).constData());
     QCOMPARE(blank.json().value(u"data").toObject().value(u"title").toObject().value(u"code").toString(),
              QStringLiteral("validation_required"));
 
-    const HttpResponse removed = m_admin->remove(recordsPath(QStringLiteral("posts"), id));
+    const HttpResponse removed = m_api->admin().remove(recordsPath(QStringLiteral("posts"), id));
     QCOMPARE(removed.status, 204);
     QVERIFY(removed.body.isEmpty());
-    QVERIFY(isProblem(m_admin->get(recordsPath(QStringLiteral("posts"), id)), 404));
-    QVERIFY(isProblem(m_admin->remove(recordsPath(QStringLiteral("posts"), id)), 404));
-    QCOMPARE(m_admin->list(QStringLiteral("posts")).json().value(u"totalItems").toInt(-1), 0);
+    QVERIFY(isProblem(m_api->admin().get(recordsPath(QStringLiteral("posts"), id)), 404));
+    QVERIFY(isProblem(m_api->admin().remove(recordsPath(QStringLiteral("posts"), id)), 404));
+    QCOMPARE(m_api->admin().list(QStringLiteral("posts")).json().value(u"totalItems").toInt(-1), 0);
 }
 
 void TestRecords::explicitId()
 {
     QVERIFY(!createCollection(object(R"j({"name":"posts","fields":[{"name":"title","type":"text"}]})j")).isEmpty());
-    const HttpResponse r = m_admin->post(recordsPath(QStringLiteral("posts")), object(R"j({"id":"abcdefghij12345"})j"));
+    const HttpResponse r
+        = m_api->admin().post(recordsPath(QStringLiteral("posts")), object(R"j({"id":"abcdefghij12345"})j"));
     QVERIFY2(r.status == 200, summary(r).constData());
     QCOMPARE(r.json().value(u"id").toString(), QStringLiteral("abcdefghij12345"));
     const HttpResponse again
-        = m_admin->post(recordsPath(QStringLiteral("posts")), object(R"j({"id":"abcdefghij12345"})j"));
+        = m_api->admin().post(recordsPath(QStringLiteral("posts")), object(R"j({"id":"abcdefghij12345"})j"));
     QVERIFY2(isProblem(again, 400), summary(again).constData());
     QVERIFY(again.json().value(u"data").toObject().contains(QStringLiteral("id")));
-    const HttpResponse bad = m_admin->post(recordsPath(QStringLiteral("posts")), object(R"j({"id":"Not_Valid"})j"));
+    const HttpResponse bad
+        = m_api->admin().post(recordsPath(QStringLiteral("posts")), object(R"j({"id":"Not_Valid"})j"));
     QVERIFY2(isProblem(bad, 400), summary(bad).constData());
     QVERIFY(bad.json().value(u"data").toObject().contains(QStringLiteral("id")));
 }
@@ -432,7 +319,7 @@ void TestRecords::unknownIdOrCollectionIs404()
     QVERIFY(!createCollection(object(R"j({"name":"posts","fields":[{"name":"title","type":"text"}]})j")).isEmpty());
     QVERIFY(!addRecord(QStringLiteral("posts"), object(R"j({"title":"x"})j")).isEmpty());
     const QByteArray body = method == "POST" || method == "PATCH" ? QByteArray(R"j({"title":"y"})j") : QByteArray();
-    const HttpResponse r = m_admin->send(method, target, body);
+    const HttpResponse r = m_api->admin().send(method, target, body);
     QVERIFY2(isProblem(r, 404), summary(r).constData());
 }
 
@@ -484,7 +371,7 @@ void TestRecords::listQuery()
     QFETCH(int, perPage);
     QFETCH(QStringList, views);
     QVERIFY(seedPosts());
-    const HttpResponse r = m_guest->list(QStringLiteral("posts"), query);
+    const HttpResponse r = m_api->guest().list(QStringLiteral("posts"), query);
     QVERIFY2(r.status == 200, summary(r).constData());
     QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
     const QJsonObject body = r.json();
@@ -499,7 +386,7 @@ void TestRecords::listFieldsPicksKeys()
 {
     QVERIFY(seedPosts());
     const HttpResponse r
-        = m_guest->list(QStringLiteral("posts"), "perPage=2&fields=" + encoded(QStringLiteral("id,title")));
+        = m_api->guest().list(QStringLiteral("posts"), "perPage=2&fields=" + encoded(QStringLiteral("id,title")));
     QVERIFY2(r.status == 200, summary(r).constData());
     const QJsonArray items = r.json().value(u"items").toArray();
     QCOMPARE(items.size(), 2);
@@ -509,8 +396,8 @@ void TestRecords::listFieldsPicksKeys()
         QCOMPARE(keys, (QStringList {QStringLiteral("id"), QStringLiteral("title")}));
     }
     // PocketBase's excerpt modifier.
-    const HttpResponse excerpt = m_guest->list(QStringLiteral("posts"),
-                                               "perPage=1&fields=" + encoded(QStringLiteral("title:excerpt(3,true)")));
+    const HttpResponse excerpt = m_api->guest().list(
+        QStringLiteral("posts"), "perPage=1&fields=" + encoded(QStringLiteral("title:excerpt(3,true)")));
     QVERIFY2(excerpt.status == 200, summary(excerpt).constData());
     QCOMPARE(excerpt.json().value(u"items").toArray().first().toObject(),
              QJsonObject({{QStringLiteral("title"), QStringLiteral("pos...")}}));
@@ -551,7 +438,7 @@ void TestRecords::pagingEdges()
     QFETCH(int, totalItems);
     QFETCH(int, totalPages);
     QVERIFY(seedPosts());
-    const HttpResponse r = m_guest->list(QStringLiteral("posts"), query);
+    const HttpResponse r = m_api->guest().list(QStringLiteral("posts"), query);
     if (status != 200) {
         QVERIFY2(isProblem(r, status), summary(r).constData());
         return;
@@ -575,16 +462,16 @@ void TestRecords::perPageIsCappedAt1000()
         for (int n = start; n < start + 50; ++n)
             requests.append(
                 batchRequest("POST", recordsPath(QStringLiteral("bulk")), QJsonObject {{QStringLiteral("n"), n}}));
-        const HttpResponse r = m_admin->batch(requests);
+        const HttpResponse r = m_api->admin().batch(requests);
         QVERIFY2(r.status == 200, summary(r).constData());
     }
-    const HttpResponse first = m_guest->list(QStringLiteral("bulk"), "perPage=5000&sort=n");
+    const HttpResponse first = m_api->guest().list(QStringLiteral("bulk"), "perPage=5000&sort=n");
     QVERIFY2(first.status == 200, summary(first).constData());
     QCOMPARE(first.json().value(u"perPage").toInt(), 1000);
     QCOMPARE(first.json().value(u"items").toArray().size(), 1000);
     QCOMPARE(first.json().value(u"totalItems").toInt(), kRecords);
     QCOMPARE(first.json().value(u"totalPages").toInt(), 2);
-    const HttpResponse second = m_guest->list(QStringLiteral("bulk"), "perPage=1000&sort=n&page=2");
+    const HttpResponse second = m_api->guest().list(QStringLiteral("bulk"), "perPage=1000&sort=n&page=2");
     QCOMPARE(second.status, 200);
     const QJsonArray rest = second.json().value(u"items").toArray();
     QCOMPARE(rest.size(), kRecords - 1000);
@@ -616,11 +503,11 @@ void TestRecords::filterErrorsSayWhere()
     QFETCH(QByteArray, query);
     QFETCH(QString, mentions);
     QVERIFY(seedPosts());
-    const HttpResponse r = m_guest->list(QStringLiteral("posts"), query);
+    const HttpResponse r = m_api->guest().list(QStringLiteral("posts"), query);
     QVERIFY2(isProblem(r, 400), summary(r).constData());
     const QString detail = r.json().value(u"detail").toString();
     QVERIFY2(detail.contains(mentions), qPrintable(detail));
-    QCOMPARE(m_admin->list(QStringLiteral("posts")).json().value(u"totalItems").toInt(), 25);
+    QCOMPARE(m_api->admin().list(QStringLiteral("posts")).json().value(u"totalItems").toInt(), 25);
 }
 
 void TestRecords::listRuleHidesRowsFromGuests()
@@ -632,24 +519,24 @@ void TestRecords::listRuleHidesRowsFromGuests()
         QVERIFY(!addRecord(QStringLiteral("articles"), QJsonObject {{QStringLiteral("status"), QLatin1String(status)}})
                      .isEmpty());
 
-    const HttpResponse guest = m_guest->list(QStringLiteral("articles"), "perPage=2");
+    const HttpResponse guest = m_api->guest().list(QStringLiteral("articles"), "perPage=2");
     QVERIFY2(guest.status == 200, summary(guest).constData());
     QCOMPARE(guest.json().value(u"totalItems").toInt(), 3); // only the rows the rule lets through
     QCOMPARE(guest.json().value(u"totalPages").toInt(), 2);
-    const HttpResponse all = m_guest->list(QStringLiteral("articles"), "perPage=10");
+    const HttpResponse all = m_api->guest().list(QStringLiteral("articles"), "perPage=10");
     QCOMPARE(valuesOf(all.json().value(u"items").toArray(), QStringLiteral("status")),
              QStringList(3, QStringLiteral("published")));
     // A guest's filter narrows the rule, never widens it.
-    const HttpResponse drafts = m_guest->list(QStringLiteral("articles"),
-                                              "filter=" + encoded(QStringLiteral("status = 'draft' || id != ''")));
+    const HttpResponse drafts = m_api->guest().list(
+        QStringLiteral("articles"), "filter=" + encoded(QStringLiteral("status = 'draft' || id != ''")));
     QCOMPARE(drafts.status, 200);
     QCOMPARE(drafts.json().value(u"totalItems").toInt(), 3);
     const HttpResponse none
-        = m_guest->list(QStringLiteral("articles"), "filter=" + encoded(QStringLiteral("status = 'draft'")));
+        = m_api->guest().list(QStringLiteral("articles"), "filter=" + encoded(QStringLiteral("status = 'draft'")));
     QCOMPARE(none.json().value(u"totalItems").toInt(-1), 0);
     QCOMPARE(none.json().value(u"items").toArray().size(), 0);
     // Superusers see everything.
-    QCOMPARE(m_admin->list(QStringLiteral("articles")).json().value(u"totalItems").toInt(), 5);
+    QCOMPARE(m_api->admin().list(QStringLiteral("articles")).json().value(u"totalItems").toInt(), 5);
 }
 
 void TestRecords::viewRuleHidesRecordAs404()
@@ -662,14 +549,14 @@ void TestRecords::viewRuleHidesRecordAs404()
     const QString draft
         = addRecord(QStringLiteral("articles"), object(R"j({"status":"draft"})j")).value(u"id").toString();
     QVERIFY(!published.isEmpty() && !draft.isEmpty());
-    QCOMPARE(m_guest->get(recordsPath(QStringLiteral("articles"), published)).status, 200);
-    const HttpResponse hidden = m_guest->get(recordsPath(QStringLiteral("articles"), draft));
+    QCOMPARE(m_api->guest().get(recordsPath(QStringLiteral("articles"), published)).status, 200);
+    const HttpResponse hidden = m_api->guest().get(recordsPath(QStringLiteral("articles"), draft));
     QVERIFY2(isProblem(hidden, 404), summary(hidden).constData());
     // The same answer as for an id that does not exist: nothing leaks.
     const HttpResponse missing
-        = m_guest->get(recordsPath(QStringLiteral("articles"), QStringLiteral("zzzzzzzzzzzzzzz")));
+        = m_api->guest().get(recordsPath(QStringLiteral("articles"), QStringLiteral("zzzzzzzzzzzzzzz")));
     QCOMPARE(hidden.body, missing.body);
-    QCOMPARE(m_admin->get(recordsPath(QStringLiteral("articles"), draft)).status, 200);
+    QCOMPARE(m_api->admin().get(recordsPath(QStringLiteral("articles"), draft)).status, 200);
 }
 
 void TestRecords::nullRuleIsSuperuserOnly_data()
@@ -697,14 +584,14 @@ void TestRecords::nullRuleIsSuperuserOnly()
     const QByteArray body
         = method == "POST" || method == "PATCH" ? QByteArray(R"j({"title":"guest was here"})j") : QByteArray();
 
-    const HttpResponse guest = m_guest->send(method, target, body);
+    const HttpResponse guest = m_api->guest().send(method, target, body);
     QVERIFY2(isProblem(guest, 403), summary(guest).constData());
     QCOMPARE(guest.json().value(u"detail").toString(), QStringLiteral("Only superusers can perform this action."));
     // The guest changed nothing.
-    const QJsonArray items = m_admin->list(QStringLiteral("locked")).json().value(u"items").toArray();
+    const QJsonArray items = m_api->admin().list(QStringLiteral("locked")).json().value(u"items").toArray();
     QCOMPARE(items, QJsonArray {record});
 
-    const HttpResponse admin = m_admin->send(method, target, body);
+    const HttpResponse admin = m_api->admin().send(method, target, body);
     QVERIFY2(admin.status == allowed, summary(admin).constData());
 }
 
@@ -719,7 +606,7 @@ void TestRecords::authRuleRefusesGuests()
     QVERIFY(!record.isEmpty());
     const QByteArray one = recordsPath(QStringLiteral("private"), record.value(u"id").toString());
 
-    for (const Api &guest : {Api(*m_server), Api(*m_server, "Bearer not.a.token")}) {
+    for (const ApiClient &guest : {ApiClient(m_api->server()), ApiClient(m_api->server(), "Bearer not.a.token")}) {
         // The rule is a filter: a guest's list is empty, not an error (PocketBase does the same).
         const HttpResponse list = guest.list(QStringLiteral("private"));
         QVERIFY2(list.status == 200, summary(list).constData());
@@ -731,13 +618,13 @@ void TestRecords::authRuleRefusesGuests()
         QVERIFY(isProblem(guest.patch(one, object(R"j({"title":"x"})j")), 404));
         QVERIFY(isProblem(guest.remove(one), 404));
     }
-    const QJsonArray items = m_admin->list(QStringLiteral("private")).json().value(u"items").toArray();
+    const QJsonArray items = m_api->admin().list(QStringLiteral("private")).json().value(u"items").toArray();
     QCOMPARE(items, QJsonArray {record});
 
-    QCOMPARE(m_admin->get(one).status, 200);
-    QCOMPARE(m_admin->patch(one, object(R"j({"title":"ours"})j")).status, 200);
-    QCOMPARE(m_admin->post(recordsPath(QStringLiteral("private")), object(R"j({"title":"x"})j")).status, 200);
-    QCOMPARE(m_admin->remove(one).status, 204);
+    QCOMPARE(m_api->admin().get(one).status, 200);
+    QCOMPARE(m_api->admin().patch(one, object(R"j({"title":"ours"})j")).status, 200);
+    QCOMPARE(m_api->admin().post(recordsPath(QStringLiteral("private")), object(R"j({"title":"x"})j")).status, 200);
+    QCOMPARE(m_api->admin().remove(one).status, 204);
 }
 
 void TestRecords::hiddenFields()
@@ -749,40 +636,41 @@ void TestRecords::hiddenFields()
     QCOMPARE(created.value(u"secret").toString(), QStringLiteral("s3cret")); // superusers see hidden fields
     const QByteArray one = recordsPath(QStringLiteral("members"), created.value(u"id").toString());
 
-    const HttpResponse list = m_guest->list(QStringLiteral("members"));
+    const HttpResponse list = m_api->guest().list(QStringLiteral("members"));
     QCOMPARE(list.status, 200);
     QVERIFY(!list.body.contains("s3cret"));
     QVERIFY(!list.json().value(u"items").toArray().first().toObject().contains(QStringLiteral("secret")));
-    const HttpResponse view = m_guest->get(one);
+    const HttpResponse view = m_api->guest().get(one);
     QCOMPARE(view.status, 200);
     QVERIFY(!view.json().contains(QStringLiteral("secret")));
     QCOMPARE(view.json().value(u"name").toString(), QStringLiteral("ann"));
     const HttpResponse picked
-        = m_guest->list(QStringLiteral("members"), "fields=" + encoded(QStringLiteral("name,secret")));
+        = m_api->guest().list(QStringLiteral("members"), "fields=" + encoded(QStringLiteral("name,secret")));
     QCOMPARE(picked.status, 200);
     QVERIFY(!picked.body.contains("s3cret"));
 
     // A guest cannot probe the hidden value through filter or sort.
     const HttpResponse probe
-        = m_guest->list(QStringLiteral("members"), "filter=" + encoded(QStringLiteral("secret = 's3cret'")));
+        = m_api->guest().list(QStringLiteral("members"), "filter=" + encoded(QStringLiteral("secret = 's3cret'")));
     QVERIFY2(isProblem(probe, 400), summary(probe).constData());
     const HttpResponse probeLike
-        = m_guest->list(QStringLiteral("members"), "filter=" + encoded(QStringLiteral("secret ~ 's'")));
+        = m_api->guest().list(QStringLiteral("members"), "filter=" + encoded(QStringLiteral("secret ~ 's'")));
     QVERIFY2(isProblem(probeLike, 400), summary(probeLike).constData());
-    const HttpResponse sorted = m_guest->list(QStringLiteral("members"), "sort=secret");
+    const HttpResponse sorted = m_api->guest().list(QStringLiteral("members"), "sort=secret");
     QVERIFY2(isProblem(sorted, 400), summary(sorted).constData());
     // Superusers can.
     const HttpResponse admin
-        = m_admin->list(QStringLiteral("members"), "filter=" + encoded(QStringLiteral("secret = 's3cret'")));
+        = m_api->admin().list(QStringLiteral("members"), "filter=" + encoded(QStringLiteral("secret = 's3cret'")));
     QCOMPARE(admin.status, 200);
     QCOMPARE(admin.json().value(u"totalItems").toInt(), 1);
 
     // A guest may set a hidden field (it hides output, not input) but does not get it back.
     const HttpResponse guestCreate
-        = m_guest->post(recordsPath(QStringLiteral("members")), object(R"j({"name":"bob","secret":"b0b"})j"));
+        = m_api->guest().post(recordsPath(QStringLiteral("members")), object(R"j({"name":"bob","secret":"b0b"})j"));
     QVERIFY2(guestCreate.status == 200, summary(guestCreate).constData());
     QVERIFY(!guestCreate.json().contains(QStringLiteral("secret")));
-    QCOMPARE(m_admin->get(recordsPath(QStringLiteral("members"), guestCreate.json().value(u"id").toString()))
+    QCOMPARE(m_api->admin()
+                 .get(recordsPath(QStringLiteral("members"), guestCreate.json().value(u"id").toString()))
                  .json()
                  .value(u"secret")
                  .toString(),
@@ -793,7 +681,7 @@ void TestRecords::expandSingle()
 {
     ExpandFixture f;
     QVERIFY(seedExpand(f));
-    const HttpResponse guest = m_guest->list(QStringLiteral("posts"), "expand=author");
+    const HttpResponse guest = m_api->guest().list(QStringLiteral("posts"), "expand=author");
     QVERIFY2(guest.status == 200, summary(guest).constData());
     const QJsonArray items = guest.json().value(u"items").toArray();
     QCOMPARE(items.size(), 3);
@@ -810,12 +698,13 @@ void TestRecords::expandSingle()
     QVERIFY(!byId(items, f.three).value(u"expand").toObject().contains(QStringLiteral("author")));
     QVERIFY(!guest.body.contains("Bob"));
 
-    const QJsonArray admin = m_admin->list(QStringLiteral("posts"), "expand=author").json().value(u"items").toArray();
+    const QJsonArray admin
+        = m_api->admin().list(QStringLiteral("posts"), "expand=author").json().value(u"items").toArray();
     QCOMPARE(byId(admin, f.two).value(u"expand").toObject().value(u"author").toObject().value(u"name").toString(),
              QStringLiteral("Bob"));
     QCOMPARE(at(byId(admin, f.one), {u"expand", u"author", u"email"}).toString(), QStringLiteral("ann@example.com"));
 
-    const HttpResponse view = m_guest->get(recordsPath(QStringLiteral("posts"), f.one) + "?expand=author");
+    const HttpResponse view = m_api->guest().get(recordsPath(QStringLiteral("posts"), f.one) + "?expand=author");
     QCOMPARE(view.status, 200);
     QCOMPARE(view.json().value(u"expand").toObject().value(u"author").toObject(), ann);
 }
@@ -824,7 +713,8 @@ void TestRecords::expandMultiple()
 {
     ExpandFixture f;
     QVERIFY(seedExpand(f));
-    const HttpResponse r = m_guest->list(QStringLiteral("posts"), "expand=" + encoded(QStringLiteral("tags,author")));
+    const HttpResponse r
+        = m_api->guest().list(QStringLiteral("posts"), "expand=" + encoded(QStringLiteral("tags,author")));
     QVERIFY2(r.status == 200, summary(r).constData());
     const QJsonArray items = r.json().value(u"items").toArray();
     const QJsonObject one = byId(items, f.one).value(u"expand").toObject();
@@ -842,7 +732,7 @@ void TestRecords::expandNested()
     ExpandFixture f;
     QVERIFY(seedExpand(f));
     const HttpResponse r
-        = m_guest->list(QStringLiteral("comments"), "expand=" + encoded(QStringLiteral("post.author,post.tags")));
+        = m_api->guest().list(QStringLiteral("comments"), "expand=" + encoded(QStringLiteral("post.author,post.tags")));
     QVERIFY2(r.status == 200, summary(r).constData());
     const QJsonArray items = r.json().value(u"items").toArray();
     const QJsonObject hiPost = byId(items, f.hi).value(u"expand").toObject().value(u"post").toObject();
@@ -856,7 +746,8 @@ void TestRecords::expandNested()
     QCOMPARE(valuesOf(yoPost.value(u"expand").toObject().value(u"tags").toArray(), QStringLiteral("label")),
              QStringList {QStringLiteral("green")});
 
-    const HttpResponse admin = m_admin->get(recordsPath(QStringLiteral("comments"), f.yo) + "?expand=post.author");
+    const HttpResponse admin
+        = m_api->admin().get(recordsPath(QStringLiteral("comments"), f.yo) + "?expand=post.author");
     QCOMPARE(admin.status, 200);
     QCOMPARE(at(admin.json(), {u"expand", u"post", u"expand", u"author", u"name"}).toString(), QStringLiteral("Bob"));
 }
@@ -865,8 +756,8 @@ void TestRecords::expandWithFields()
 {
     ExpandFixture f;
     QVERIFY(seedExpand(f));
-    const HttpResponse r = m_guest->get(recordsPath(QStringLiteral("posts"), f.one)
-                                        + "?expand=author&fields=" + encoded(QStringLiteral("id,expand.author.name")));
+    const HttpResponse r = m_api->guest().get(recordsPath(QStringLiteral("posts"), f.one) + "?expand=author&fields="
+                                              + encoded(QStringLiteral("id,expand.author.name")));
     QVERIFY2(r.status == 200, summary(r).constData());
     const QJsonObject expected {
         {QStringLiteral("id"), f.one},
@@ -927,18 +818,18 @@ void TestRecords::deleteWithReferences()
     QVERIFY(!before.isEmpty());
     const QByteArray childPath = recordsPath(QStringLiteral("children"), before.value(u"id").toString());
 
-    const HttpResponse r = m_admin->remove(recordsPath(QStringLiteral("parents"), p1));
+    const HttpResponse r = m_api->admin().remove(recordsPath(QStringLiteral("parents"), p1));
     if (status == 204) {
         QVERIFY2(r.status == 204, summary(r).constData());
-        QVERIFY(isProblem(m_admin->get(recordsPath(QStringLiteral("parents"), p1)), 404));
+        QVERIFY(isProblem(m_api->admin().get(recordsPath(QStringLiteral("parents"), p1)), 404));
     } else {
         QVERIFY2(isProblem(r, status), summary(r).constData());
-        QCOMPARE(m_admin->get(recordsPath(QStringLiteral("parents"), p1)).status, 200);
+        QCOMPARE(m_api->admin().get(recordsPath(QStringLiteral("parents"), p1)).status, 200);
     }
-    const HttpResponse after = m_admin->get(childPath);
+    const HttpResponse after = m_api->admin().get(childPath);
     if (child == u"gone") {
         QVERIFY(isProblem(after, 404));
-        QCOMPARE(m_admin->list(QStringLiteral("children")).json().value(u"totalItems").toInt(-1), 0);
+        QCOMPARE(m_api->admin().list(QStringLiteral("children")).json().value(u"totalItems").toInt(-1), 0);
     } else if (child == u"unchanged") {
         QCOMPARE(after.json(), before);
     } else {
@@ -946,7 +837,7 @@ void TestRecords::deleteWithReferences()
         const QJsonValue expected = maxSelect > 1 ? QJsonValue(QJsonArray {p2}) : QJsonValue(QString());
         QCOMPARE(after.json().value(field), expected);
     }
-    QCOMPARE(m_admin->get(recordsPath(QStringLiteral("parents"), p2)).status, 200); // untouched either way
+    QCOMPARE(m_api->admin().get(recordsPath(QStringLiteral("parents"), p2)).status, 200); // untouched either way
 }
 
 void TestRecords::uniqueIndexViolation()
@@ -959,16 +850,18 @@ void TestRecords::uniqueIndexViolation()
     const QJsonObject other = addRecord(QStringLiteral("pages"), object(R"j({"slug":"about","title":"About"})j"));
     QVERIFY(!other.isEmpty());
 
-    const HttpResponse create = m_admin->post(recordsPath(QStringLiteral("pages")), object(R"j({"slug":"home"})j"));
+    const HttpResponse create
+        = m_api->admin().post(recordsPath(QStringLiteral("pages")), object(R"j({"slug":"home"})j"));
     QVERIFY2(isProblem(create, 400), summary(create).constData());
     QCOMPARE(at(create.json(), {u"data", u"slug", u"code"}).toString(), QStringLiteral("validation_not_unique"));
 
-    const HttpResponse update = m_admin->patch(recordsPath(QStringLiteral("pages"), other.value(u"id").toString()),
-                                               object(R"j({"slug":"home","title":"changed"})j"));
+    const HttpResponse update
+        = m_api->admin().patch(recordsPath(QStringLiteral("pages"), other.value(u"id").toString()),
+                               object(R"j({"slug":"home","title":"changed"})j"));
     QVERIFY2(isProblem(update, 400), summary(update).constData());
     QCOMPARE(at(update.json(), {u"data", u"slug", u"code"}).toString(), QStringLiteral("validation_not_unique"));
-    QCOMPARE(m_admin->get(recordsPath(QStringLiteral("pages"), other.value(u"id").toString())).json(), other);
-    QCOMPARE(m_admin->list(QStringLiteral("pages")).json().value(u"totalItems").toInt(), 2);
+    QCOMPARE(m_api->admin().get(recordsPath(QStringLiteral("pages"), other.value(u"id").toString())).json(), other);
+    QCOMPARE(m_api->admin().list(QStringLiteral("pages")).json().value(u"totalItems").toInt(), 2);
 }
 
 void TestRecords::relationToMissingRecord_data()
@@ -1004,10 +897,10 @@ void TestRecords::relationToMissingRecord()
         : QJsonValue(missing);
     const QByteArray target = method == "POST" ? recordsPath(QStringLiteral("posts"))
                                                : recordsPath(QStringLiteral("posts"), post.value(u"id").toString());
-    const HttpResponse r = m_admin->send(method, target, compact(QJsonObject {{field, value}}));
+    const HttpResponse r = m_api->admin().send(method, target, compact(QJsonObject {{field, value}}));
     QVERIFY2(isProblem(r, 400), summary(r).constData());
     QCOMPARE(at(r.json(), {u"data", field, u"code"}).toString(), QStringLiteral("validation_missing_rel_records"));
-    const QJsonArray items = m_admin->list(QStringLiteral("posts")).json().value(u"items").toArray();
+    const QJsonArray items = m_api->admin().list(QStringLiteral("posts")).json().value(u"items").toArray();
     QCOMPARE(items, QJsonArray {post});
 }
 
@@ -1031,7 +924,7 @@ void TestRecords::batchMixed()
         batchRequest("DELETE", recordsPath(items, c.value(u"id").toString())),
         batchRequest("POST", recordsPath(items) + "?fields=name", object(R"j({"name":"shaped"})j")),
     };
-    const HttpResponse r = m_admin->batch(requests);
+    const HttpResponse r = m_api->admin().batch(requests);
     QVERIFY2(r.status == 200, summary(r).constData());
     const QJsonArray results = QJsonDocument::fromJson(r.body).array();
     QCOMPARE(results.size(), requests.size());
@@ -1049,7 +942,7 @@ void TestRecords::batchMixed()
     QCOMPARE(results[5].toObject().value(u"body").toObject(),
              QJsonObject({{QStringLiteral("name"), QStringLiteral("shaped")}}));
 
-    const QJsonArray stored = m_admin->list(items, "sort=name").json().value(u"items").toArray();
+    const QJsonArray stored = m_api->admin().list(items, "sort=name").json().value(u"items").toArray();
     QCOMPARE(valuesOf(stored, QStringLiteral("name")),
              (QStringList {QStringLiteral("a"), QStringLiteral("b2"), QStringLiteral("fresh"), QStringLiteral("new"),
                            QStringLiteral("shaped")}));
@@ -1088,7 +981,7 @@ void TestRecords::batchIsAllOrNothing()
     const QJsonObject a = addRecord(QStringLiteral("items"), object(R"j({"name":"a","qty":1})j"));
     const QJsonObject b = addRecord(QStringLiteral("items"), object(R"j({"name":"b","qty":2})j"));
     QVERIFY(!a.isEmpty() && !b.isEmpty());
-    const QJsonArray before = m_admin->list(QStringLiteral("items")).json().value(u"items").toArray();
+    const QJsonArray before = m_api->admin().list(QStringLiteral("items")).json().value(u"items").toArray();
 
     QJsonObject third {{QStringLiteral("method"), QString::fromLatin1(method)},
                        {QStringLiteral("url"), QString::fromLatin1(url)}};
@@ -1102,7 +995,7 @@ void TestRecords::batchIsAllOrNothing()
         third,
         batchRequest("DELETE", recordsPath(QStringLiteral("items"), b.value(u"id").toString())),
     };
-    const HttpResponse r = m_admin->batch(requests);
+    const HttpResponse r = m_api->admin().batch(requests);
     QVERIFY2(isProblem(r, 400), summary(r).constData());
     // PocketBase's shape: data.requests.<index> = {code, message, response}.
     const QJsonObject failed = at(r.json(), {u"data", u"requests", u"2"}).toObject();
@@ -1112,8 +1005,9 @@ void TestRecords::batchIsAllOrNothing()
     QVERIFY(r.json().value(u"detail").toString().contains(u'2'));
 
     // No trace of the first two.
-    QCOMPARE(m_admin->list(QStringLiteral("items")).json().value(u"items").toArray(), before);
-    QVERIFY(isProblem(m_admin->get(recordsPath(QStringLiteral("items"), QStringLiteral("ghost0000000001"))), 404));
+    QCOMPARE(m_api->admin().list(QStringLiteral("items")).json().value(u"items").toArray(), before);
+    QVERIFY(
+        isProblem(m_api->admin().get(recordsPath(QStringLiteral("items"), QStringLiteral("ghost0000000001"))), 404));
 }
 
 void TestRecords::batchLimits_data()
@@ -1144,9 +1038,9 @@ void TestRecords::batchLimits()
 {
     QFETCH(QByteArray, body);
     QVERIFY(!createCollection(object(R"j({"name":"items","fields":[{"name":"name","type":"text"}]})j")).isEmpty());
-    const HttpResponse r = m_admin->send("POST", "/api/batch", body);
+    const HttpResponse r = m_api->admin().send("POST", "/api/batch", body);
     QVERIFY2(isProblem(r, 400), summary(r).constData());
-    QCOMPARE(m_admin->list(QStringLiteral("items")).json().value(u"totalItems").toInt(-1), 0);
+    QCOMPARE(m_api->admin().list(QStringLiteral("items")).json().value(u"totalItems").toInt(-1), 0);
 }
 
 // PocketBase's JS SDK sends a batch as multipart/form-data with the JSON in an "@jsonPayload" part.
@@ -1158,10 +1052,11 @@ void TestRecords::batchAsMultipartJsonPayload()
     const QByteArray body
         = "--XyZ\r\nContent-Disposition: form-data; name=\"@jsonPayload\"\r\n\r\n" + json + "\r\n--XyZ--\r\n";
     const HttpResponse r
-        = m_admin->send("POST", "/api/batch", body, {{"Content-Type", "multipart/form-data; boundary=XyZ"}});
+        = m_api->admin().send("POST", "/api/batch", body, {{"Content-Type", "multipart/form-data; boundary=XyZ"}});
     QVERIFY2(r.status == 200, summary(r).constData());
-    QCOMPARE(valuesOf(m_admin->list(QStringLiteral("items")).json().value(u"items").toArray(), QStringLiteral("name")),
-             QStringList {QStringLiteral("mp")});
+    QCOMPARE(
+        valuesOf(m_api->admin().list(QStringLiteral("items")).json().value(u"items").toArray(), QStringLiteral("name")),
+        QStringList {QStringLiteral("mp")});
 }
 
 void TestRecords::etagOnView()
@@ -1171,16 +1066,16 @@ void TestRecords::etagOnView()
                  .isEmpty());
     const QJsonObject record = addRecord(QStringLiteral("posts"), object(R"j({"title":"v1"})j"));
     const QByteArray path = recordsPath(QStringLiteral("posts"), record.value(u"id").toString());
-    const HttpResponse first = m_guest->get(path);
+    const HttpResponse first = m_api->guest().get(path);
     QCOMPARE(first.status, 200);
     const QByteArray tag = first.header("ETag");
     QVERIFY2(tag.size() > 2 && tag.startsWith('"') && tag.endsWith('"'), tag.constData());
-    QCOMPARE(m_guest->get(path).header("ETag"), tag); // stable
+    QCOMPARE(m_api->guest().get(path).header("ETag"), tag); // stable
 
     for (const QByteArray &ifNoneMatch : {tag, QByteArray("W/" + tag), QByteArray("\"other\", " + tag)}) {
         // Pipelined with a second request: a stray body after the 304 would break the second response.
         RawClient client;
-        QVERIFY(client.connectTo(m_server->port()));
+        QVERIFY(client.connectTo(m_api->server().port()));
         QVERIFY(client.send(httpRequest("GET", path, {}, {{"If-None-Match", ifNoneMatch}}) + httpRequest("GET", path)));
         const HttpResponse notModified = client.readResponse();
         QCOMPARE(notModified.status, 304);
@@ -1191,13 +1086,14 @@ void TestRecords::etagOnView()
         QCOMPARE(full.json(), first.json());
         QVERIFY(client.unread().isEmpty());
     }
-    const HttpResponse otherTag = m_server->roundTrip(httpRequest("GET", path, {}, {{"If-None-Match", "\"nope\""}}));
+    const HttpResponse otherTag
+        = m_api->server().roundTrip(httpRequest("GET", path, {}, {{"If-None-Match", "\"nope\""}}));
     QCOMPARE(otherTag.status, 200);
     QCOMPARE(otherTag.header("ETag"), tag);
 
-    m_clock->advanceMs(1000);
-    QCOMPARE(m_admin->patch(path, object(R"j({"title":"v2"})j")).status, 200);
-    const HttpResponse changed = m_server->roundTrip(httpRequest("GET", path, {}, {{"If-None-Match", tag}}));
+    m_api->clock().advanceMs(1000);
+    QCOMPARE(m_api->admin().patch(path, object(R"j({"title":"v2"})j")).status, 200);
+    const HttpResponse changed = m_api->server().roundTrip(httpRequest("GET", path, {}, {{"If-None-Match", tag}}));
     QCOMPARE(changed.status, 200);
     QCOMPARE(changed.json().value(u"title").toString(), QStringLiteral("v2"));
     QVERIFY(!changed.header("ETag").isEmpty());
@@ -1208,22 +1104,22 @@ void TestRecords::etagOnList()
 {
     QVERIFY(seedPosts());
     const QByteArray target = recordsPath(QStringLiteral("posts")) + "?sort=views&perPage=5";
-    const HttpResponse first = m_guest->get(target);
+    const HttpResponse first = m_api->guest().get(target);
     QCOMPARE(first.status, 200);
     const QByteArray tag = first.header("ETag");
     QVERIFY(!tag.isEmpty());
-    const HttpResponse again = m_server->roundTrip(httpRequest("GET", target, {}, {{"If-None-Match", tag}}));
+    const HttpResponse again = m_api->server().roundTrip(httpRequest("GET", target, {}, {{"If-None-Match", tag}}));
     QCOMPARE(again.status, 304);
     QVERIFY(again.body.isEmpty());
 
     // A change the list shows (the total) changes the tag.
     QVERIFY(!addRecord(QStringLiteral("posts"), object(R"j({"title":"late","views":100})j")).isEmpty());
-    const HttpResponse changed = m_server->roundTrip(httpRequest("GET", target, {}, {{"If-None-Match", tag}}));
+    const HttpResponse changed = m_api->server().roundTrip(httpRequest("GET", target, {}, {{"If-None-Match", tag}}));
     QCOMPARE(changed.status, 200);
     QCOMPARE(changed.json().value(u"totalItems").toInt(), 26);
     QVERIFY(changed.header("ETag") != tag);
     // Errors carry no ETag.
-    const HttpResponse error = m_guest->list(QStringLiteral("posts"), "perPage=abc");
+    const HttpResponse error = m_api->guest().list(QStringLiteral("posts"), "perPage=abc");
     QVERIFY(isProblem(error, 400));
     QVERIFY(!error.hasHeader("ETag"));
 }
@@ -1257,10 +1153,78 @@ void TestRecords::formContentTypeIs415()
         target = recordsPath(QStringLiteral("posts"), record.value(u"id").toString());
     if (method == "BATCH")
         target = "/api/batch";
-    const HttpResponse r
-        = m_admin->send(method == "BATCH" ? QByteArray("POST") : method, target, body, {{"Content-Type", contentType}});
+    const HttpResponse r = m_api->admin().send(method == "BATCH" ? QByteArray("POST") : method, target, body,
+                                               {{"Content-Type", contentType}});
     QVERIFY2(isProblem(r, 415), summary(r).constData());
-    QCOMPARE(m_admin->list(QStringLiteral("posts")).json().value(u"items").toArray(), QJsonArray {record});
+    QCOMPARE(m_api->admin().list(QStringLiteral("posts")).json().value(u"items").toArray(), QJsonArray {record});
+}
+
+// Rules may read @request.headers and @request.query; the server only gathers them when some rule
+// mentions them, so a rule added later must see them too.
+void TestRecords::requestHeadersAndQueryInRules()
+{
+    QVERIFY(!createCollection(object(R"j({"name":"notes","listRule":"","viewRule":"","fields":[
+        {"name":"text","type":"text"}]})j"))
+                 .isEmpty());
+    const QString id = addRecord(QStringLiteral("notes"), object(R"j({"text":"hello"})j")).value(u"id").toString();
+    QCOMPARE(m_api->guest().list(QStringLiteral("notes")).json().value(u"totalItems").toInt(), 1);
+
+    const HttpResponse patched = m_api->admin().patch(
+        collectionPath(QStringLiteral("notes")),
+        object(R"j({"listRule":"@request.headers.x_token = 'open-sesame'","viewRule":"@request.query.key = 'k1'"})j"));
+    QVERIFY2(patched.status == 200, summary(patched).constData());
+
+    const QByteArray listTarget = recordsPath(QStringLiteral("notes"));
+    QCOMPARE(m_api->guest().get(listTarget).json().value(u"totalItems").toInt(-1), 0);
+    const HttpResponse wrongToken = m_api->guest().send("GET", listTarget, {}, {{"X-Token", "guess"}});
+    QCOMPARE(wrongToken.json().value(u"totalItems").toInt(-1), 0);
+    const HttpResponse rightToken = m_api->guest().send("GET", listTarget, {}, {{"X-Token", "open-sesame"}});
+    QVERIFY2(rightToken.status == 200, summary(rightToken).constData());
+    QCOMPARE(rightToken.json().value(u"totalItems").toInt(), 1);
+
+    const QByteArray viewTarget = recordsPath(QStringLiteral("notes"), id);
+    QCOMPARE(m_api->guest().get(viewTarget).status, 404);
+    QCOMPARE(m_api->guest().get(viewTarget + "?key=k2").status, 404);
+    const HttpResponse withKey = m_api->guest().get(viewTarget + "?key=k1");
+    QVERIFY2(withKey.status == 200, summary(withKey).constData());
+    QCOMPARE(withKey.json().value(u"text").toString(), QStringLiteral("hello"));
+}
+
+// The by-id read writes its JSON straight from the row; it must be byte for byte what Qt writes
+// for the same record (which the list answer is made with), for every field type.
+void TestRecords::viewIsWhatQtWouldWrite()
+{
+    QVERIFY(!createCollection(object(R"j({"name":"kinds","listRule":"","viewRule":"","fields":[
+        {"name":"title","type":"text"},{"name":"amount","type":"number"},{"name":"flag","type":"bool"},
+        {"name":"mail","type":"email"},{"name":"link","type":"url"},{"name":"when","type":"date"},
+        {"name":"meta","type":"json"},{"name":"one","type":"select","values":["a","b"]},
+        {"name":"many","type":"select","values":["a","b","c"],"maxSelect":3},
+        {"name":"secret","type":"text","hidden":true}]})j"))
+                 .isEmpty());
+    const QList<QJsonObject> bodies {
+        object(R"j({"title":"plain","amount":42,"flag":true,"mail":"a@example.com","link":"https://example.com/x?y=1",
+            "when":"2024-02-29 12:00:00.000Z","meta":{"b":[1,2.5,"x"],"a":null},"one":"a","many":["c","a"],
+            "secret":"s"})j"),
+        object(R"j({"title":"quote \" backslash \\ slash / tab \t newline \n bell \u0007 del \u007f","amount":0.1,
+            "meta":"just a string","many":[]})j"),
+        object(R"j({"title":"café ☕ 日本語 😀","amount":-1e20,"meta":12345678901234567890})j"),
+        object(R"j({"title":"","amount":9007199254740993,"meta":[true,false,null]})j"),
+        object(R"j({"amount":-0.000001,"meta":null})j"),
+    };
+    for (const QJsonObject &body : bodies) {
+        const QString id = addRecord(QStringLiteral("kinds"), body).value(u"id").toString();
+        QVERIFY(!id.isEmpty());
+        for (const bool superuser : {false, true}) {
+            const ApiClient client = superuser ? m_api->admin() : m_api->guest();
+            const HttpResponse view = client.get(recordsPath(QStringLiteral("kinds"), id));
+            QVERIFY2(view.status == 200, summary(view).constData());
+            const HttpResponse list
+                = client.list(QStringLiteral("kinds"), "filter=" + encoded(QStringLiteral("id='%1'").arg(id)));
+            const QJsonObject item = list.json().value(u"items").toArray().first().toObject();
+            QCOMPARE(view.body, QJsonDocument(item).toJson(QJsonDocument::Compact));
+            QCOMPARE(view.json().contains(u"secret"), superuser); // hidden fields: superusers only
+        }
+    }
 }
 
 void TestRecords::concurrentCreates()
@@ -1278,7 +1242,7 @@ void TestRecords::concurrentCreates()
         QByteArray firstFailure;
     };
     std::vector<Outcome> outcomes(kClients);
-    const quint16 port = m_server->port();
+    const quint16 port = m_api->server().port();
     const QDeadlineTimer deadline(kBoundMs);
     QElapsedTimer elapsed;
     elapsed.start();
@@ -1324,7 +1288,7 @@ void TestRecords::concurrentCreates()
     int total = -1;
     for (int page = 1; page <= 3; ++page) {
         const HttpResponse r
-            = m_guest->list(QStringLiteral("events"), "fields=id&perPage=1000&page=" + QByteArray::number(page));
+            = m_api->guest().list(QStringLiteral("events"), "fields=id&perPage=1000&page=" + QByteArray::number(page));
         QVERIFY2(r.status == 200, summary(r).constData());
         total = r.json().value(u"totalItems").toInt();
         for (const QJsonValue &item : r.json().value(u"items").toArray())

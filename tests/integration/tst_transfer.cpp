@@ -16,13 +16,13 @@
 #include <memory>
 #include <utility>
 
+#include "apifixture.h"
 #include "auth/superusers.h"
 #include "data/collections.h"
 #include "data/records.h"
 #include "http/httpserver.h"
 #include "http/transfercontroller.h"
 #include "store/store.h"
-#include "testserver.h"
 
 using namespace Outpost;
 using namespace Outpost::Testing;
@@ -39,15 +39,6 @@ constexpr bool kAddressSanitizer = false;
 #endif
 
 namespace {
-
-QJsonObject object(const char *json)
-{
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray(json), &error);
-    if (error.error != QJsonParseError::NoError || !doc.isObject())
-        qFatal("invalid JSON in the test: %s", json);
-    return doc.object();
-}
 
 // A response as read off the wire, a chunked body decoded.
 struct Received

@@ -7,11 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <sys/stat.h>
@@ -26,7 +28,8 @@ using Outpost::Store::Migration;
 
 namespace {
 
-Result<qint64> queryInt(Database &db, const char *sql)
+// The first column of the first row `sql` yields, as qint64 or QString; NotFound without a row.
+template <typename T> Result<T> queryValue(Database &db, const char *sql)
 {
     auto stmt = db.prepare(sql);
     if (!stmt)
@@ -36,20 +39,49 @@ Result<qint64> queryInt(Database &db, const char *sql)
         return row.error();
     if (!*row)
         return makeError(ErrorCode::NotFound, QStringLiteral("no row"));
-    return stmt->int64(0);
+    if constexpr (std::is_same_v<T, QString>)
+        return stmt->text(0);
+    else
+        return stmt->int64(0);
+}
+
+Result<qint64> queryInt(Database &db, const char *sql)
+{
+    return queryValue<qint64>(db, sql);
 }
 
 Result<QString> queryText(Database &db, const char *sql)
 {
-    auto stmt = db.prepare(sql);
-    if (!stmt)
-        return stmt.error();
-    auto row = stmt->step();
-    if (!row)
-        return row.error();
-    if (!*row)
-        return makeError(ErrorCode::NotFound, QStringLiteral("no row"));
-    return stmt->text(0);
+    return queryValue<QString>(db, sql);
+}
+
+// The store's connections, by the call that runs a job on one: write(), writeLog(), read().
+enum class Connection { Writer, LogWriter, Reader };
+
+Status runOn(Store::Store &store, Connection on, const std::function<Status(Database &)> &job)
+{
+    switch (on) {
+    case Connection::Writer:
+        return store.write(job);
+    case Connection::LogWriter:
+        return store.writeLog(job);
+    case Connection::Reader:
+        return store.read(job);
+    }
+    return makeError(ErrorCode::Internal, QStringLiteral("no such connection"));
+}
+
+// queryValue() in a job on one of the store's connections, inside that call's transaction.
+template <typename T> Result<T> queryValue(Store::Store &store, Connection on, const char *sql)
+{
+    std::optional<Result<T>> value;
+    const Status s = runOn(store, on, [&](Database &db) -> Status {
+        value.emplace(queryValue<T>(db, sql));
+        return value->ok() ? Status() : Status(value->error());
+    });
+    if (!s)
+        return s.error();
+    return std::move(*value);
 }
 
 bool tableExists(Database &db, const QString &name)
@@ -143,6 +175,16 @@ qint64 countKeys(Store::Store &store, const QString &pattern)
         return {};
     });
     return s ? count : -1;
+}
+
+// In one write: the setting "taken", which a later insert of that key conflicts with, then `sql`.
+Status seedTakenAnd(Store::Store &store, const char *sql)
+{
+    return store.write([sql](Database &db) -> Status {
+        if (auto s = insertSetting(db, QStringLiteral("taken"), "0"); !s)
+            return s;
+        return db.exec(sql);
+    });
 }
 
 // The ways a job's SQL can make SQLite abandon the whole transaction, not just the statement.
@@ -290,43 +332,14 @@ void TestStore::walModeOnEveryConnection()
 {
     auto store = openStore();
     QVERIFY(store);
-    QString writerMode, logMode, readerMode;
-    qint64 foreignKeys = 0;
-    QVERIFY(store
-                ->write([&](Database &db) -> Status {
-                    auto mode = queryText(db, "PRAGMA journal_mode");
-                    if (!mode)
-                        return mode.error();
-                    writerMode = *mode;
-                    auto fk = queryInt(db, "PRAGMA foreign_keys");
-                    if (!fk)
-                        return fk.error();
-                    foreignKeys = *fk;
-                    return {};
-                })
-                .ok());
-    QVERIFY(store
-                ->writeLog([&](Database &db) -> Status {
-                    auto mode = queryText(db, "PRAGMA journal_mode");
-                    if (!mode)
-                        return mode.error();
-                    logMode = *mode;
-                    return {};
-                })
-                .ok());
-    QVERIFY(store
-                ->read([&](Database &db) -> Status {
-                    auto mode = queryText(db, "PRAGMA journal_mode");
-                    if (!mode)
-                        return mode.error();
-                    readerMode = *mode;
-                    return {};
-                })
-                .ok());
-    QCOMPARE(writerMode, QStringLiteral("wal"));
-    QCOMPARE(logMode, QStringLiteral("wal"));
-    QCOMPARE(readerMode, QStringLiteral("wal"));
-    QCOMPARE(foreignKeys, 1);
+    for (const Connection on : {Connection::Writer, Connection::LogWriter, Connection::Reader}) {
+        const auto mode = queryValue<QString>(*store, on, "PRAGMA journal_mode");
+        QVERIFY2(mode.ok(), qPrintable(QStringLiteral("connection %1").arg(int(on))));
+        QCOMPARE(*mode, QStringLiteral("wal"));
+    }
+    const auto foreignKeys = queryValue<qint64>(*store, Connection::Writer, "PRAGMA foreign_keys");
+    QVERIFY(foreignKeys.ok());
+    QCOMPARE(*foreignKeys, qint64(1));
     QVERIFY(QFileInfo::exists(store->dataPath() + QStringLiteral("-wal")));
 }
 
@@ -346,27 +359,12 @@ void TestStore::durability()
 
     auto store = openStore(durability);
     QVERIFY(store);
-    qint64 dataSync = -1, logSync = -1;
-    QVERIFY(store
-                ->write([&](Database &db) -> Status {
-                    auto v = queryInt(db, "PRAGMA synchronous");
-                    if (!v)
-                        return v.error();
-                    dataSync = *v;
-                    return {};
-                })
-                .ok());
-    QVERIFY(store
-                ->writeLog([&](Database &db) -> Status {
-                    auto v = queryInt(db, "PRAGMA synchronous");
-                    if (!v)
-                        return v.error();
-                    logSync = *v;
-                    return {};
-                })
-                .ok());
-    QCOMPARE(dataSync, expectedSynchronous);
-    QCOMPARE(logSync, qint64(1)); // logs are always NORMAL
+    const auto dataSync = queryValue<qint64>(*store, Connection::Writer, "PRAGMA synchronous");
+    QVERIFY(dataSync.ok());
+    QCOMPARE(*dataSync, expectedSynchronous);
+    const auto logSync = queryValue<qint64>(*store, Connection::LogWriter, "PRAGMA synchronous");
+    QVERIFY(logSync.ok());
+    QCOMPARE(*logSync, qint64(1)); // logs are always NORMAL
 }
 
 void TestStore::migrationsAreNumberedWithoutGaps()
@@ -611,17 +609,9 @@ void TestStore::writeRollsBackWhenSqlFails()
     QVERIFY(!failed.ok());
     QCOMPARE(failed.error().code, ErrorCode::Conflict);
 
-    qint64 count = -1;
-    QVERIFY(store
-                ->read([&count](Database &db) -> Status {
-                    auto n = queryInt(db, "SELECT count(*) FROM _settings");
-                    if (!n)
-                        return n.error();
-                    count = *n;
-                    return {};
-                })
-                .ok());
-    QCOMPARE(count, qint64(1)); // "fresh" was rolled back with the failed insert
+    const auto count = queryValue<qint64>(*store, Connection::Reader, "SELECT count(*) FROM _settings");
+    QVERIFY(count.ok());
+    QCOMPARE(*count, qint64(1)); // "fresh" was rolled back with the failed insert
 }
 
 void TestStore::writeLogRollsBackWhenFunctionFails()
@@ -641,17 +631,9 @@ void TestStore::writeLogRollsBackWhenFunctionFails()
     QCOMPARE(failed.error().message, QStringLiteral("boom"));
     QVERIFY(store->writeLog(insertAudit).ok());
 
-    qint64 count = -1;
-    QVERIFY(store
-                ->writeLog([&count](Database &db) -> Status {
-                    auto n = queryInt(db, "SELECT count(*) FROM audit_log");
-                    if (!n)
-                        return n.error();
-                    count = *n;
-                    return {};
-                })
-                .ok());
-    QCOMPARE(count, qint64(1));
+    const auto count = queryValue<qint64>(*store, Connection::LogWriter, "SELECT count(*) FROM audit_log");
+    QVERIFY(count.ok());
+    QCOMPARE(*count, qint64(1));
 }
 
 void TestStore::readSeesCommittedData()
@@ -659,27 +641,14 @@ void TestStore::readSeesCommittedData()
     auto store = openStore();
     QVERIFY(store);
     // A pooled reader that existed before the write still sees it.
-    QVERIFY(store
-                ->read([](Database &db) -> Status {
-                    auto n = queryInt(db, "SELECT count(*) FROM _settings");
-                    if (!n)
-                        return n.error();
-                    return *n == 0 ? Status() : makeError(ErrorCode::Internal, QStringLiteral("not empty"));
-                })
-                .ok());
+    const auto before = queryValue<qint64>(*store, Connection::Reader, "SELECT count(*) FROM _settings");
+    QVERIFY(before.ok());
+    QCOMPARE(*before, qint64(0));
     QVERIFY(store->write([](Database &db) { return insertSetting(db, QStringLiteral("seen"), "yes"); }).ok());
 
-    QString key;
-    QVERIFY(store
-                ->read([&key](Database &db) -> Status {
-                    auto k = queryText(db, "SELECT key FROM _settings");
-                    if (!k)
-                        return k.error();
-                    key = *k;
-                    return {};
-                })
-                .ok());
-    QCOMPARE(key, QStringLiteral("seen"));
+    const auto key = queryValue<QString>(*store, Connection::Reader, "SELECT key FROM _settings");
+    QVERIFY(key.ok());
+    QCOMPARE(*key, QStringLiteral("seen"));
 
     // A reader owned by a thread sees it too.
     auto reader = store->openReader();
@@ -793,17 +762,9 @@ void TestStore::concurrentReadersDuringWrites()
     QCOMPARE(torn.load(), 0);
     QCOMPARE(backwards.load(), 0);
     QVERIFY(reads.load() >= kReaders * kMinReads);
-    qint64 total = -1;
-    QVERIFY(store
-                ->read([&total](Database &db) -> Status {
-                    auto n = queryInt(db, "SELECT count(*) FROM pairs");
-                    if (!n)
-                        return n.error();
-                    total = *n;
-                    return {};
-                })
-                .ok());
-    QCOMPARE(total, qint64(2 * kWrites));
+    const auto total = queryValue<qint64>(*store, Connection::Reader, "SELECT count(*) FROM pairs");
+    QVERIFY(total.ok());
+    QCOMPARE(*total, qint64(2 * kWrites));
 }
 
 void TestStore::transactionRollsBackUnlessCommitted()
@@ -942,14 +903,10 @@ void TestStore::failingJobLeavesItsGroupAlone()
     std::vector<std::pair<int, Status>> results; // in the order the dones ran
     auto store = openStore();
     QVERIFY(store);
-    QVERIFY(store
-                ->write([](Database &db) -> Status {
-                    if (auto s = insertSetting(db, QStringLiteral("taken"), "0"); !s)
-                        return s;
-                    return db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY) STRICT; "
-                                   "CREATE TABLE child (parent INTEGER REFERENCES parent(id) "
-                                   "DEFERRABLE INITIALLY DEFERRED) STRICT");
-                })
+    QVERIFY(seedTakenAnd(*store,
+                         "CREATE TABLE parent (id INTEGER PRIMARY KEY) STRICT; "
+                         "CREATE TABLE child (parent INTEGER REFERENCES parent(id) "
+                         "DEFERRABLE INITIALLY DEFERRED) STRICT")
                 .ok());
     WriterGate gate;
     const quint64 groupsBefore = store->writeGroupCount();
@@ -1186,14 +1143,10 @@ void TestStore::transactionAbortFailsTheWholeGroup()
     std::atomic<int> finished {0};
     auto store = openStore();
     QVERIFY(store);
-    QVERIFY(store
-                ->write([](Database &db) -> Status {
-                    if (auto s = insertSetting(db, QStringLiteral("taken"), "0"); !s)
-                        return s;
-                    return db.exec("CREATE TRIGGER poison BEFORE INSERT ON _settings WHEN NEW.key = 'poison' "
-                                   "BEGIN SELECT RAISE(ROLLBACK, 'poisoned'); END; "
-                                   "CREATE TABLE blobs (b BLOB)");
-                })
+    QVERIFY(seedTakenAnd(*store,
+                         "CREATE TRIGGER poison BEFORE INSERT ON _settings WHEN NEW.key = 'poison' "
+                         "BEGIN SELECT RAISE(ROLLBACK, 'poisoned'); END; "
+                         "CREATE TABLE blobs (b BLOB)")
                 .ok());
     WriterGate gate;
     const quint64 groupsBefore = store->writeGroupCount();
