@@ -41,9 +41,9 @@ AuthController::AuthController(Auth::Superusers &superusers, QThreadPool *blocki
 
 void AuthController::registerRoutes(Router &router) const
 {
-    router.add(Method::Post, "/api/collections/{collection}/auth-with-password",
+    router.add(Method::Post, "/api/collections/{collection}/auth-with-password", Policy::open(),
                [this](const Request &q, const Responder &r) { authWithPassword(q, r); });
-    router.add(Method::Post, "/api/collections/{collection}/auth-refresh",
+    router.add(Method::Post, "/api/collections/{collection}/auth-refresh", Policy::open(),
                [this](const Request &q, const Responder &r) { authRefresh(q, r); });
 }
 

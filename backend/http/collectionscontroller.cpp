@@ -81,10 +81,9 @@ struct CollectionsController::OpenApiCache
     QByteArray body;
 };
 
-CollectionsController::CollectionsController(Data::Collections &collections, const Auth::Superusers &superusers,
-                                             const Clock &clock, QThreadPool *blockingPool)
+CollectionsController::CollectionsController(Data::Collections &collections, const Clock &clock,
+                                             QThreadPool *blockingPool)
     : m_collections(collections)
-    , m_superusers(superusers)
     , m_clock(clock)
     , m_pool(blockingPool)
     , m_version(QStringLiteral(OUTPOST_VERSION))
@@ -94,19 +93,22 @@ CollectionsController::CollectionsController(Data::Collections &collections, con
 
 void CollectionsController::registerRoutes(Router &router) const
 {
-    router.add(Method::Get, "/api/collections", [this](const Request &q, const Responder &r) { list(q, r); });
-    router.add(Method::Post, "/api/collections", [this](const Request &q, const Responder &r) { create(q, r); });
-    router.add(Method::Get, "/api/collections/{c}", [this](const Request &q, const Responder &r) { view(q, r); });
-    router.add(Method::Patch, "/api/collections/{c}", [this](const Request &q, const Responder &r) { update(q, r); });
-    router.add(Method::Delete, "/api/collections/{c}", [this](const Request &q, const Responder &r) { remove(q, r); });
-    router.add(Method::Get, "/api/openapi.json", [this](const Request &q, const Responder &r) { openApi(q, r); });
+    router.add(Method::Get, "/api/collections", Policy::needs(Auth::Permission::CollectionsManage),
+               [this](const Request &q, const Responder &r) { list(q, r); });
+    router.add(Method::Post, "/api/collections", Policy::needs(Auth::Permission::CollectionsManage),
+               [this](const Request &q, const Responder &r) { create(q, r); });
+    router.add(Method::Get, "/api/collections/{c}", Policy::needs(Auth::Permission::CollectionsManage),
+               [this](const Request &q, const Responder &r) { view(q, r); });
+    router.add(Method::Patch, "/api/collections/{c}", Policy::needs(Auth::Permission::CollectionsManage),
+               [this](const Request &q, const Responder &r) { update(q, r); });
+    router.add(Method::Delete, "/api/collections/{c}", Policy::needs(Auth::Permission::CollectionsManage),
+               [this](const Request &q, const Responder &r) { remove(q, r); });
+    router.add(Method::Get, "/api/openapi.json", Policy::needs(Auth::Permission::CollectionsManage),
+               [this](const Request &q, const Responder &r) { openApi(q, r); });
 }
 
 void CollectionsController::list(const Request &request, const Responder &responder) const
 {
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto denied = requireSuperuser(context))
-        return responder.send(*denied);
     int page = 1, perPage = 30;
     if (auto bad = positiveInt(request, QStringLiteral("page"), 1, page))
         return responder.send(*bad);
@@ -118,6 +120,7 @@ void CollectionsController::list(const Request &request, const Responder &respon
     QVariantList params;
     const QString filter = request.query.queryItemValue(QStringLiteral("filter"), QUrl::FullyDecoded);
     if (!filter.trimmed().isEmpty()) {
+        const RequestContext context = contextFor(request, m_clock);
         auto compiled = Data::compileFilter(filter, resolver, context.access.context);
         if (!compiled)
             return responder.send(
@@ -170,9 +173,6 @@ void CollectionsController::list(const Request &request, const Responder &respon
 
 void CollectionsController::view(const Request &request, const Responder &responder) const
 {
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto denied = requireSuperuser(context))
-        return responder.send(*denied);
     auto snapshot = m_collections.snapshot();
     if (!snapshot)
         return responder.send(Response::fromError(snapshot.error()));
@@ -184,9 +184,6 @@ void CollectionsController::view(const Request &request, const Responder &respon
 
 void CollectionsController::create(const Request &request, const Responder &responder) const
 {
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto denied = requireSuperuser(context))
-        return responder.send(*denied);
     QJsonObject body;
     if (auto bad = parseJsonBody(request, body))
         return responder.send(*bad);
@@ -195,9 +192,6 @@ void CollectionsController::create(const Request &request, const Responder &resp
 
 void CollectionsController::update(const Request &request, const Responder &responder) const
 {
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto denied = requireSuperuser(context))
-        return responder.send(*denied);
     QJsonObject body;
     if (auto bad = parseJsonBody(request, body))
         return responder.send(*bad);
@@ -208,9 +202,6 @@ void CollectionsController::update(const Request &request, const Responder &resp
 
 void CollectionsController::remove(const Request &request, const Responder &responder) const
 {
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto denied = requireSuperuser(context))
-        return responder.send(*denied);
     responder.runBlocking(m_pool, [this, id = request.params.value(0)] {
         const Status s = m_collections.remove(id);
         return s ? Response::empty(204) : Response::fromError(s.error());
@@ -220,9 +211,6 @@ void CollectionsController::remove(const Request &request, const Responder &resp
 void CollectionsController::openApi(const Request &request, const Responder &responder) const
 {
     // Superusers only: the document describes every collection, field and rule.
-    const RequestContext context = contextFor(request, m_superusers, m_clock);
-    if (auto denied = requireSuperuser(context))
-        return responder.send(*denied);
     auto snapshot = m_collections.snapshot();
     if (!snapshot)
         return responder.send(Response::fromError(snapshot.error()));

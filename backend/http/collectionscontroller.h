@@ -9,9 +9,6 @@ class QThreadPool;
 namespace Outpost {
 class Clock;
 }
-namespace Outpost::Auth {
-class Superusers;
-}
 namespace Outpost::Data {
 class Collections;
 }
@@ -31,8 +28,7 @@ namespace Outpost::Http {
 class CollectionsController
 {
 public:
-    CollectionsController(Data::Collections &collections, const Auth::Superusers &superusers, const Clock &clock,
-                          QThreadPool *blockingPool);
+    CollectionsController(Data::Collections &collections, const Clock &clock, QThreadPool *blockingPool);
     void registerRoutes(Router &router) const;
 
 private:
@@ -44,7 +40,6 @@ private:
     void openApi(const Request &request, const Responder &responder) const;
 
     Data::Collections &m_collections;
-    const Auth::Superusers &m_superusers;
     const Clock &m_clock;
     QThreadPool *m_pool;
     QString m_version;

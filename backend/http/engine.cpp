@@ -184,6 +184,8 @@ bool Engine::handleRequest(const QHttpServerRequest &qtRequest, QTcpSocket *sock
     request.params = std::move(match.params);
     // One wrapper for every route: nothing unexpected escapes into Qt's event loop.
     try {
+        if (auto refused = m_router.admit(request, *match.policy))
+            return responder.send(std::move(*refused)), true;
         (*match.handler)(request, responder);
     } catch (const std::exception &e) {
         qCCritical(lcHttp) << "handler for" << match.pattern << "threw:" << e.what();

@@ -49,7 +49,7 @@ HealthController::HealthController(const Clock &clock, qint64 startedMs)
 
 void HealthController::registerRoutes(Router &router) const
 {
-    router.add(Method::Get, "/api/health", [this](const Request &request, const Responder &responder) {
+    router.add(Method::Get, "/api/health", Policy::open(), [this](const Request &request, const Responder &responder) {
         thread_local HealthCache cache;
         if (!cache.probedAt.isValid() || cache.probedAt.elapsed() >= kProbeIntervalMs) {
             const QString database = probe(request.reader);

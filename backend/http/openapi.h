@@ -10,21 +10,26 @@ namespace Outpost::Http {
 
 // An OpenAPI 3.1 document describing the whole HTTP API (served as GET /api/openapi.json) for the
 // given live collections:
-//  - the fixed routes (health, superuser auth, the collections API, batch, this document) and, for
-//    each collection, concrete paths under /api/collections/<name>/ (records list/create,
+//  - the fixed routes (health, superuser auth, the collections API, batch, API keys, this document)
+//    and, for each collection, concrete paths under /api/collections/<name>/ (records list/create,
 //    records/{id} view/update/delete, export, import) tagged with the collection's name;
 //  - components: a Problem schema (RFC 9457, as Response::problem() writes it) and a response per
 //    error status; the collection object with one schema per FieldType behind a `type`
-//    discriminator; per collection <Name>Record, <Name>RecordList, <Name>CreateBody and
-//    <Name>UpdateBody, where <Name> is the collection name in PascalCase (made unique);
-//  - the `bearerAuth` scheme. Superuser-only operations require it (and say so in
-//    `x-outpost-access`); record operations, export (listRule) and import (createRule) follow the
-//    collection's rules: null means superusers only (security required, 403), otherwise the token is
-//    optional; the rule is quoted in the description and in `x-outpost-rule`.
+//    discriminator; the API key (Auth::ApiKey::toJson()) and its scopes; per collection <Name>Record,
+//    <Name>RecordList, <Name>CreateBody and <Name>UpdateBody, where <Name> is the collection name in
+//    PascalCase (made unique);
+//  - the `bearerAuth` scheme (a superuser's token) and the `apiKey` scheme (X-API-Key, its
+//    description lists the scopes). Superuser-only operations require one of them (and say so in
+//    `x-outpost-access`); an operation that takes API keys lists `apiKey` and names the scope it
+//    needs in `x-outpost-scope`, as its route's Policy does (tests/integration/tst_openapiroutes
+//    checks the document against Router::routes()). Record operations, export (listRule) and
+//    import (createRule) follow the collection's rules: null means superusers and API keys only
+//    (403), otherwise the credentials are optional; the rule is quoted in the description and in
+//    `x-outpost-rule`.
 // Every operation has a unique operationId, a summary, one tag and at least one 4xx response; the
 // document holds no unused component, so that `redocly lint` and `spectral lint` (spectral:oas)
 // pass with no error (tests/openapi/lint.sh). It describes what the controllers do (records,
-// collections, transfer, auth, health): change it with them.
+// collections, transfer, auth, health, keys): change it with them. The parts are in openapiparts.h.
 //
 // `serverUrl` becomes the single entry of `servers` (a trailing "/" is dropped; empty means "/");
 // `version` is info.version. `collections` must be valid definitions (as Data::Collections

@@ -69,33 +69,33 @@ void submitRecordWrite(Store::Store &store, const Responder &responder,
 } // namespace
 
 RecordsController::RecordsController(Data::Collections &collections, const Data::Records &records, Store::Store &store,
-                                     const Auth::Superusers &superusers, const Clock &clock)
+                                     const Clock &clock)
     : m_collections(collections)
     , m_records(records)
     , m_store(store)
-    , m_superusers(superusers)
     , m_clock(clock)
 {
 }
 
 void RecordsController::registerRoutes(Router &router) const
 {
-    router.add(Method::Get, "/api/collections/{c}/records",
+    router.add(Method::Get, "/api/collections/{c}/records", Policy::rules(Auth::Permission::RecordsRead),
                [this](const Request &q, const Responder &r) { list(q, r); });
-    router.add(Method::Post, "/api/collections/{c}/records",
+    router.add(Method::Post, "/api/collections/{c}/records", Policy::rules(Auth::Permission::RecordsWrite),
                [this](const Request &q, const Responder &r) { create(q, r); });
-    router.add(Method::Get, "/api/collections/{c}/records/{id}",
+    router.add(Method::Get, "/api/collections/{c}/records/{id}", Policy::rules(Auth::Permission::RecordsRead),
                [this](const Request &q, const Responder &r) { view(q, r); });
-    router.add(Method::Patch, "/api/collections/{c}/records/{id}",
+    router.add(Method::Patch, "/api/collections/{c}/records/{id}", Policy::rules(Auth::Permission::RecordsWrite),
                [this](const Request &q, const Responder &r) { update(q, r); });
-    router.add(Method::Delete, "/api/collections/{c}/records/{id}",
+    router.add(Method::Delete, "/api/collections/{c}/records/{id}", Policy::rules(Auth::Permission::RecordsWrite),
                [this](const Request &q, const Responder &r) { remove(q, r); });
-    router.add(Method::Post, "/api/batch", [this](const Request &q, const Responder &r) { batch(q, r); });
+    router.add(Method::Post, "/api/batch", Policy::rules(Auth::Permission::RecordsWrite),
+               [this](const Request &q, const Responder &r) { batch(q, r); });
 }
 
 void RecordsController::list(const Request &request, const Responder &responder) const
 {
-    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder);
+    auto route = openCollectionRoute(m_collections, m_clock, request, responder, Auth::Permission::RecordsRead);
     if (!route)
         return;
     Data::ListQuery query;
@@ -116,7 +116,7 @@ void RecordsController::list(const Request &request, const Responder &responder)
 
 void RecordsController::view(const Request &request, const Responder &responder) const
 {
-    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder);
+    auto route = openCollectionRoute(m_collections, m_clock, request, responder, Auth::Permission::RecordsRead);
     if (!route)
         return;
     auto json = m_records.viewJson(*request.reader, *route->snapshot, *route->collection, request.params.value(1),
@@ -127,7 +127,7 @@ void RecordsController::view(const Request &request, const Responder &responder)
 void RecordsController::writeRecord(const Request &request, const Responder &responder, RuleOf rule,
                                     const RecordWrite &write) const
 {
-    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder, rule);
+    auto route = openCollectionRoute(m_collections, m_clock, request, responder, Auth::Permission::RecordsWrite, rule);
     if (!route)
         return;
     QJsonObject body;
@@ -161,8 +161,8 @@ void RecordsController::update(const Request &request, const Responder &responde
 
 void RecordsController::remove(const Request &request, const Responder &responder) const
 {
-    auto route
-        = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder, &Data::Collection::deleteRule);
+    auto route = openCollectionRoute(m_collections, m_clock, request, responder, Auth::Permission::RecordsWrite,
+                                     &Data::Collection::deleteRule);
     if (!route)
         return;
     m_store.submitWrite([this, set = route->snapshot, c = route->collection, id = request.params.value(1),
@@ -303,7 +303,14 @@ void RecordsController::batch(const Request &request, const Responder &responder
     auto snapshot = m_collections.snapshot();
     if (!snapshot)
         return responder.send(Response::fromError(snapshot.error()));
-    const RequestContext context = contextFor(request, m_superusers, m_clock, snapshot->get());
+    for (const BatchItem &item : std::as_const(items)) {
+        // A key needs records:write on every collection the batch touches, checked up front.
+        const Data::Collection *target = (*snapshot)->find(item.collection);
+        if (auto refused
+            = checkKeyScope(request, Auth::Permission::RecordsWrite, target ? target->name : item.collection))
+            return responder.send(std::move(*refused));
+    }
+    const RequestContext context = contextFor(request, m_clock, snapshot->get());
 
     struct Outcome
     {

@@ -24,7 +24,7 @@ class RecordsController
 {
 public:
     RecordsController(Data::Collections &collections, const Data::Records &records, Store::Store &store,
-                      const Auth::Superusers &superusers, const Clock &clock);
+                      const Clock &clock);
     void registerRoutes(Router &router) const;
 
 private:
@@ -44,7 +44,6 @@ private:
     Data::Collections &m_collections;
     const Data::Records &m_records;
     Store::Store &m_store;
-    const Auth::Superusers &m_superusers;
     const Clock &m_clock;
 };
 

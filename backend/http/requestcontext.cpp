@@ -2,8 +2,6 @@
 
 #include <QJsonDocument>
 
-#include "../auth/superusers.h"
-
 namespace Outpost::Http {
 
 namespace {
@@ -31,19 +29,14 @@ QJsonObject queryObject(const Request &request)
 
 } // namespace
 
-RequestContext contextFor(const Request &request, const Auth::Superusers &superusers, const Clock &clock,
-                          const Data::CollectionSet *schema)
+RequestContext contextFor(const Request &request, const Clock &clock, const Data::CollectionSet *schema)
 {
     RequestContext context;
     context.access.context.clock = &clock;
-    const QByteArray authorization = request.header("authorization");
-    context.sentToken = !authorization.trimmed().isEmpty();
-    if (context.sentToken && request.reader) {
-        if (auto user = superusers.fromToken(*request.reader, authorization)) {
-            context.access.superuser = true;
-            context.access.context.auth = user->toRecord();
-        }
-    }
+    context.sentToken = request.caller.sentToken;
+    context.access.superuser = request.caller.kind != Caller::Kind::Guest;
+    if (request.caller.kind == Caller::Kind::Superuser)
+        context.access.context.auth = request.caller.record;
     if (!schema || schema->rulesUseRequestQuery())
         context.access.context.query = queryObject(request);
     if (!schema || schema->rulesUseRequestHeaders())
@@ -51,14 +44,13 @@ RequestContext contextFor(const Request &request, const Auth::Superusers &superu
     return context;
 }
 
-std::optional<Response> requireSuperuser(const RequestContext &context)
+std::optional<Response> checkKeyScope(const Request &request, Auth::Permission permission, const QString &collection)
 {
-    if (context.access.superuser)
+    if (request.caller.kind != Caller::Kind::ApiKey || request.caller.scopes.grants(permission, collection))
         return std::nullopt;
-    if (context.access.context.auth.isEmpty())
-        return Response::fromError(makeError(
-            ErrorCode::Unauthenticated, QStringLiteral("The request requires valid superuser authorization token.")));
-    return Response::problem(403, QStringLiteral("Only superusers can perform this action."));
+    return Response::problem(403,
+                             QStringLiteral("The API key's scopes do not include %1 for the collection \"%2\".")
+                                 .arg(Auth::permissionName(permission), collection));
 }
 
 std::optional<Response> parseJsonBody(const Request &request, QJsonObject &out)
@@ -118,9 +110,9 @@ Response missingCollection()
     return Response::problem(404, QStringLiteral("Missing collection context."));
 }
 
-std::optional<CollectionRoute> openCollectionRoute(const Data::Collections &collections,
-                                                   const Auth::Superusers &superusers, const Clock &clock,
-                                                   const Request &request, const Responder &responder, RuleOf rule)
+std::optional<CollectionRoute> openCollectionRoute(const Data::Collections &collections, const Clock &clock,
+                                                   const Request &request, const Responder &responder,
+                                                   Auth::Permission permission, RuleOf rule)
 {
     auto current = collections.snapshot();
     if (!current) {
@@ -134,7 +126,11 @@ std::optional<CollectionRoute> openCollectionRoute(const Data::Collections &coll
         responder.send(missingCollection());
         return std::nullopt;
     }
-    route.context = contextFor(request, superusers, clock, route.snapshot.get());
+    if (auto refused = checkKeyScope(request, permission, route.collection->name)) {
+        responder.send(std::move(*refused));
+        return std::nullopt;
+    }
+    route.context = contextFor(request, clock, route.snapshot.get());
     if (rule) {
         if (auto s = Data::Records::checkRuleExists(route.collection->*rule, route.context.access); !s) {
             responder.send(Response::fromError(s.error()));

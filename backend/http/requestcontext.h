@@ -13,12 +13,13 @@ class Superusers;
 
 namespace Outpost::Http {
 
-// What every data route needs to know about a request before it does anything.
+// What every data route needs to know about a request before it does anything: who the caller
+// is (request.caller, which the gate set) in the terms rules use.
 //
-// The caller: a valid superuser token (Authorization: Bearer <jwt>, or the bare token) makes a
-// superuser; no token makes a guest. An invalid or expired token also makes a guest, as in
-// PocketBase, so that public data stays readable with a stale token; routes that need an
-// identity answer 401 then (see requireSuperuser()).
+// A superuser passes every rule and sees hidden fields. So does an API key, but only on the
+// collections its scopes grant (openCollectionRoute() and the batch route check that first); a
+// guest is held to the rules. An invalid or expired token makes a guest, as in PocketBase, so that
+// public data stays readable with a stale token.
 struct RequestContext
 {
     Data::Access access;
@@ -27,11 +28,7 @@ struct RequestContext
 
 // The caller's identity and the @request.* values rules may read. With `schema`, the headers and
 // query objects are only built when one of its rules mentions them.
-RequestContext contextFor(const Request &request, const Auth::Superusers &superusers, const Clock &clock,
-                          const Data::CollectionSet *schema = nullptr);
-
-// 401 when no valid token was sent, 403 for a valid non-superuser identity; nullopt when allowed.
-std::optional<Response> requireSuperuser(const RequestContext &context);
+RequestContext contextFor(const Request &request, const Clock &clock, const Data::CollectionSet *schema = nullptr);
 
 // Reads the body as a JSON object into `out`: an empty body is {}. Returns the error response
 // (400 for malformed JSON or a non-object, 415 for a Content-Type other than JSON) or nullopt.
@@ -56,10 +53,13 @@ using RuleOf = std::optional<QString> Data::Collection::*;
 // The collection the route names (its first path parameter, {c}) in the current schema snapshot,
 // the caller's context and, with `rule`, that rule's first check (a null rule admits superusers
 // only). When any of it fails the error is answered here and the result is empty.
-std::optional<CollectionRoute> openCollectionRoute(const Data::Collections &collections,
-                                                   const Auth::Superusers &superusers, const Clock &clock,
+// `permission` is what an API key must hold for this collection (records:read or records:write).
+std::optional<CollectionRoute> openCollectionRoute(const Data::Collections &collections, const Clock &clock,
                                                    const Request &request, const Responder &responder,
-                                                   RuleOf rule = nullptr);
+                                                   Auth::Permission permission, RuleOf rule = nullptr);
+
+// 403 unless an API key caller's scopes grant `permission` on `collection` (other callers pass).
+std::optional<Response> checkKeyScope(const Request &request, Auth::Permission permission, const QString &collection);
 
 // The query's fields/expand parameters.
 Data::Shape shapeOf(const Request &request);

@@ -207,9 +207,40 @@ void BodyChannel::wakeLocked()
         connection, [connection] { connection->pumpStream(); }, Qt::QueuedConnection);
 }
 
-void Router::add(Method method, const QByteArray &pattern, Handler handler)
+void Router::add(Method method, const QByteArray &pattern, Policy policy, Handler handler)
 {
-    m_routes.push_back(Route {method, pattern, pattern.split('/'), std::move(handler)});
+    m_routes.push_back(Route {method, pattern, pattern.split('/'), policy, std::move(handler)});
+}
+
+std::optional<Response> Router::admit(Request &request, const Policy &policy) const
+{
+    if (m_gate)
+        return m_gate(request, policy);
+    if (policy.kind == Policy::Kind::Permission)
+        return Response::fromError(
+            makeError(ErrorCode::Unauthenticated, QStringLiteral("The request requires valid authorization.")));
+    return std::nullopt;
+}
+
+QList<Router::RouteInfo> Router::routes() const
+{
+    QList<RouteInfo> out;
+    for (const Route &r : m_routes)
+        out.append({r.method, r.pattern, r.policy});
+    return out;
+}
+
+QString Caller::label() const
+{
+    switch (kind) {
+    case Kind::Superuser:
+        return QStringLiteral("superuser:") + id;
+    case Kind::ApiKey:
+        return QStringLiteral("apikey:") + id;
+    case Kind::Guest:
+        break;
+    }
+    return QStringLiteral("guest");
 }
 
 Router::Match Router::match(Method method, QByteArrayView path) const
@@ -245,6 +276,7 @@ Router::Match Router::match(Method method, QByteArrayView path) const
             continue;
         if (route.method == method || (method == Method::Head && route.method == Method::Get)) {
             out.handler = &route.handler;
+            out.policy = &route.policy;
             out.pattern = route.pattern;
             out.params = std::move(params);
             return out;

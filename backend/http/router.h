@@ -6,8 +6,10 @@
 #include <QUrlQuery>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "../auth/scopes.h"
 #include "response.h"
 
 class QHttpServerRequest;
@@ -24,6 +26,36 @@ class Connection;
 enum class Method : quint8 { Get, Head, Post, Put, Patch, Delete, Options };
 QByteArray methodName(Method method);
 
+// Who sent a request, as the gate (Router::setGate) established it before the handler runs.
+struct Caller
+{
+    enum class Kind : quint8 { Guest, Superuser, ApiKey };
+    Kind kind = Kind::Guest;
+    QString id; // the superuser's or the key's id
+    QJsonObject record; // a superuser's record, as @request.auth sees it
+    Auth::Scopes scopes; // an API key's scopes
+    bool sentToken = false; // an Authorization header was present (even one that did not verify)
+
+    QString label() const; // "superuser:ID", "apikey:ID" or "guest", for audit entries
+};
+
+// What a route demands of its caller; every route declares one (Router::add).
+//   open()          anyone; the handler decides (health, login)
+//   rules(p)        records routes: guests and users under the collection's rules, superusers
+//                   always; an API key needs `p` for the route's collection (the gate checks that
+//                   it has `p` for some collection, the handler checks the one named)
+//   needs(p)        superusers, and API keys whose scopes grant `p`; guests get 401
+struct Policy
+{
+    enum class Kind : quint8 { Open, Rules, Permission };
+    Kind kind = Kind::Open;
+    Auth::Permission permission = Auth::Permission::RecordsRead;
+
+    static Policy open() { return {}; }
+    static Policy rules(Auth::Permission p) { return {Kind::Rules, p}; }
+    static Policy needs(Auth::Permission p) { return {Kind::Permission, p}; }
+};
+
 // One request as a handler sees it. Owns copies of everything, so a handler may move it to a
 // worker thread. `reader` is the network thread's own read connection: use it only on that thread,
 // during the synchronous part of the handler.
@@ -37,6 +69,7 @@ struct Request
     QHostAddress peer;
     QList<QString> params; // the route's {placeholders}, percent-decoded, in order
     Store::Database *reader = nullptr;
+    Caller caller;
 
     QByteArray header(QByteArrayView name) const; // first value, case-insensitive name
 };
@@ -105,11 +138,12 @@ using ResponseObserver = std::function<void(const QByteArray &route, Method meth
 class Router
 {
 public:
-    void add(Method method, const QByteArray &pattern, Handler handler);
+    void add(Method method, const QByteArray &pattern, Policy policy, Handler handler);
 
     struct Match
     {
         const Handler *handler = nullptr;
+        const Policy *policy = nullptr;
         QByteArray pattern;
         QList<QString> params;
         QByteArray allow; // when the path exists with other methods: the Allow header value
@@ -117,15 +151,32 @@ public:
     // HEAD is served by a GET route.
     Match match(Method method, QByteArrayView path) const;
 
+    // Runs before every matched handler: identifies the caller (sets request.caller) and applies
+    // the route's policy. Returns the answer when the request must stop there. Without a gate
+    // every caller is a guest, and routes that need a permission answer 401.
+    using Gate = std::function<std::optional<Response>(Request &request, const Policy &policy)>;
+    void setGate(Gate gate) { m_gate = std::move(gate); }
+    std::optional<Response> admit(Request &request, const Policy &policy) const;
+
+    struct RouteInfo
+    {
+        Method method;
+        QByteArray pattern;
+        Policy policy;
+    };
+    QList<RouteInfo> routes() const; // every route, in registration order
+
 private:
     struct Route
     {
         Method method;
         QByteArray pattern;
         QList<QByteArray> segments;
+        Policy policy;
         Handler handler;
     };
     std::vector<Route> m_routes;
+    Gate m_gate;
 };
 
 } // namespace Outpost::Http

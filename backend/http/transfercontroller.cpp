@@ -240,12 +240,10 @@ template <typename Fn> void forEachRow(const ImportInput &in, const Collection &
 } // namespace
 
 TransferController::TransferController(Data::Collections &collections, const Data::Records &records,
-                                       Store::Store &store, const Auth::Superusers &superusers, const Clock &clock,
-                                       QThreadPool *blockingPool)
+                                       Store::Store &store, const Clock &clock, QThreadPool *blockingPool)
     : m_collections(collections)
     , m_records(records)
     , m_store(store)
-    , m_superusers(superusers)
     , m_clock(clock)
     , m_blockingPool(blockingPool)
     , m_exportPool(std::make_unique<QThreadPool>())
@@ -261,9 +259,9 @@ TransferController::~TransferController()
 
 void TransferController::registerRoutes(Router &router) const
 {
-    router.add(Method::Get, "/api/collections/{c}/export",
+    router.add(Method::Get, "/api/collections/{c}/export", Policy::rules(Auth::Permission::RecordsRead),
                [this](const Request &q, const Responder &r) { exportRecords(q, r); });
-    router.add(Method::Post, "/api/collections/{c}/import",
+    router.add(Method::Post, "/api/collections/{c}/import", Policy::rules(Auth::Permission::RecordsWrite),
                [this](const Request &q, const Responder &r) { importRecords(q, r); });
 }
 
@@ -331,7 +329,8 @@ Status writeExport(const Data::Records &records, Store::Store &store, const Expo
 
 void TransferController::exportRecords(const Request &request, const Responder &responder) const
 {
-    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder, &Collection::listRule);
+    auto route = openCollectionRoute(m_collections, m_clock, request, responder, Auth::Permission::RecordsRead,
+                                     &Collection::listRule);
     if (!route)
         return;
     const QString format
@@ -512,7 +511,8 @@ Response importResponse(const ImportJob &job, const ImportOutcome &out, const St
 
 void TransferController::importRecords(const Request &request, const Responder &responder) const
 {
-    auto route = openCollectionRoute(m_collections, m_superusers, m_clock, request, responder, &Collection::createRule);
+    auto route = openCollectionRoute(m_collections, m_clock, request, responder, Auth::Permission::RecordsWrite,
+                                     &Collection::createRule);
     if (!route)
         return;
     const Data::CollectionSnapshot &snapshot = route->snapshot;

@@ -39,7 +39,7 @@ public:
     static constexpr int kMaxImportRows = 100'000;
 
     TransferController(Data::Collections &collections, const Data::Records &records, Store::Store &store,
-                       const Auth::Superusers &superusers, const Clock &clock, QThreadPool *blockingPool);
+                       const Clock &clock, QThreadPool *blockingPool);
     ~TransferController();
     TransferController(const TransferController &) = delete;
     TransferController &operator=(const TransferController &) = delete;
@@ -53,7 +53,6 @@ private:
     Data::Collections &m_collections;
     const Data::Records &m_records;
     Store::Store &m_store;
-    const Auth::Superusers &m_superusers;
     const Clock &m_clock;
     QThreadPool *m_blockingPool;
     std::unique_ptr<QThreadPool> m_exportPool;

@@ -9,9 +9,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../auth/apikeys.h"
 #include "../auth/jwt.h"
 #include "../auth/passwordhasher.h"
 #include "../auth/superusers.h"
+#include "../data/fieldformats.h"
 #include "../store/store.h"
 #include "server.h"
 #include "signalwatcher.h"
@@ -35,6 +37,11 @@ QString daemonUsage()
                "  serve                     run the API server until SIGINT/SIGTERM\n"
                "  superuser create EMAIL    create a console superuser; the password is read from\n"
                "                            the terminal, from stdin, or from --password-file FILE\n"
+               "  apikey create --name NAME --scopes S1,S2 [--expires DATE] [--cidrs C1,C2]\n"
+               "                            create an API key and print its secret (shown this once)\n"
+               "  apikey list               list the keys (prefix, name, scopes, expiry, last use)\n"
+               "  apikey revoke ID          revoke a key\n"
+               "  apikey rotate ID [--grace SECONDS]   print a new secret; the old one works for SECONDS more\n"
                "  config                    print the effective configuration and where each value comes from\n"
                "  version                   print the version\n"
                "\n")
@@ -131,6 +138,130 @@ int createSuperuser(const QStringList &args)
         return user.error().code == ErrorCode::InvalidArgument ? Usage : Failure;
     }
     out() << "Created superuser " << user->email << " (id " << user->id << ") in " << config->dataDir << Qt::endl;
+    return Ok;
+}
+
+// `outpostd apikey ...`: the same service the admin API uses, on the data directory's store.
+int manageApiKeys(const QStringList &args)
+{
+    const QString program = QStringLiteral("outpostd apikey");
+    const QString action = args.value(0);
+    auto parsed = parseArgs(args.mid(1),
+                            configValueOptions()
+                                << QStringLiteral("name") << QStringLiteral("scopes") << QStringLiteral("expires")
+                                << QStringLiteral("cidrs") << QStringLiteral("grace"),
+                            configSwitches());
+    if (!parsed) {
+        printError(program, parsed.error().message);
+        return Usage;
+    }
+    const bool needsId = action == u"revoke" || action == u"rotate";
+    if ((action != u"create" && action != u"list" && !needsId) || parsed->positional.size() != (needsId ? 1 : 0)) {
+        printError(program,
+                   QStringLiteral("expected `create --name NAME --scopes S1,S2`, `list`, `revoke ID` or "
+                                  "`rotate ID [--grace SECONDS]`"));
+        return Usage;
+    }
+    auto config = ConfigLoader::load(parsed->options, QProcessEnvironment::systemEnvironment());
+    if (!config) {
+        printError(QStringLiteral("outpostd"), config.error().message);
+        return Usage;
+    }
+    auto store = Store::Store::open({config->dataDir, config->durability});
+    if (!store) {
+        printError(QStringLiteral("outpostd"), store.error().message);
+        return Failure;
+    }
+    SystemClock clock;
+    Auth::ApiKeys keys(**store, clock);
+    const auto fail = [&](const Error &error) {
+        QString message = error.message;
+        const QJsonObject fields = error.details.value(QStringLiteral("fields")).toObject();
+        for (auto it = fields.begin(); it != fields.end(); ++it)
+            message += QStringLiteral(" %1: %2").arg(it.key(), it.value().toObject().value(u"message").toString());
+        printError(program, message);
+        return error.code == ErrorCode::InvalidArgument || error.code == ErrorCode::NotFound ? Usage : Failure;
+    };
+    const auto split = [](const QString &list) {
+        QStringList out;
+        for (const QString &item : list.split(u',', Qt::SkipEmptyParts))
+            out.append(item.trimmed());
+        return out;
+    };
+    const auto printIssued = [](const Auth::IssuedKey &issued) {
+        out() << "Key " << issued.key.id << " (" << issued.key.name << "): " << issued.key.scopes.toStrings().join(u',')
+              << "\n"
+              << issued.secret << "\n"
+              << "Store the secret now: it is not shown again." << Qt::endl;
+    };
+    if (action == u"create") {
+        Auth::NewKey key;
+        key.name = parsed->options.value(QStringLiteral("name"));
+        key.scopes = split(parsed->options.value(QStringLiteral("scopes")));
+        key.allowedCidrs = split(parsed->options.value(QStringLiteral("cidrs")));
+        key.createdBy = QStringLiteral("cli");
+        if (parsed->options.contains(QStringLiteral("expires"))) {
+            const auto date = Data::Formats::parseDate(parsed->options.value(QStringLiteral("expires")));
+            if (!date) {
+                printError(program,
+                           QStringLiteral("--expires must be a date such as 2030-01-31 or "
+                                          "\"2030-01-31 12:00:00Z\""));
+                return Usage;
+            }
+            key.expiresMs = date->toMSecsSinceEpoch();
+        }
+        auto issued = keys.create(key);
+        if (!issued)
+            return fail(issued.error());
+        printIssued(*issued);
+        return Ok;
+    }
+    if (action == u"list") {
+        auto list = keys.list();
+        if (!list)
+            return fail(list.error());
+        out() << QStringLiteral("%1  %2  %3  %4  %5  %6\n")
+                     .arg(u"ID", -15)
+                     .arg(u"PREFIX", -12)
+                     .arg(u"NAME", -20)
+                     .arg(u"STATE", -8)
+                     .arg(u"LAST USED", -24)
+                     .arg(u"SCOPES");
+        for (const Auth::ApiKey &k : *list) {
+            const QJsonObject json = k.toJson();
+            const QString state = k.revokedMs                  ? QStringLiteral("revoked")
+                : k.expiresMs && *k.expiresMs <= clock.nowMs() ? QStringLiteral("expired")
+                                                               : QStringLiteral("active");
+            const QString used = k.lastUsedMs ? json.value(u"lastUsedAt").toString() : QStringLiteral("never");
+            out() << QStringLiteral("%1  %2  %3  %4  %5  %6\n")
+                         .arg(k.id, -15)
+                         .arg(k.prefix, -12)
+                         .arg(k.name.left(20), -20)
+                         .arg(state, -8)
+                         .arg(used, -24)
+                         .arg(k.scopes.toStrings().join(u','));
+        }
+        out().flush();
+        return Ok;
+    }
+    const QString id = parsed->positional.first();
+    if (action == u"revoke") {
+        auto revoked = keys.revoke(id, QStringLiteral("cli"));
+        if (!revoked)
+            return fail(revoked.error());
+        out() << "Revoked key " << revoked->id << " (" << revoked->name << ")" << Qt::endl;
+        return Ok;
+    }
+    bool ok = true;
+    const qint64 grace = parsed->options.value(QStringLiteral("grace"), QStringLiteral("0")).toLongLong(&ok);
+    if (!ok || grace < 0) {
+        printError(program, QStringLiteral("--grace must be a number of seconds"));
+        return Usage;
+    }
+    auto rotated = keys.rotate(id, grace, QStringLiteral("cli"));
+    if (!rotated)
+        return fail(rotated.error());
+    printIssued(*rotated);
     return Ok;
 }
 
@@ -241,6 +372,8 @@ int runDaemon(const QStringList &args)
     }
     if (command == u"config")
         return printConfig(args.mid(1));
+    if (command == u"apikey")
+        return manageApiKeys(args.mid(1));
     if (command == u"superuser") {
         if (args.value(1) == u"create")
             return createSuperuser(args.mid(2));

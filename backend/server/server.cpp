@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "../auth/apikeys.h"
 #include "../auth/jwt.h"
 #include "../auth/passwordhasher.h"
 #include "../auth/superusers.h"
@@ -16,8 +17,10 @@
 #include "../data/records.h"
 #include "../http/authcontroller.h"
 #include "../http/collectionscontroller.h"
+#include "../http/gate.h"
 #include "../http/healthcontroller.h"
 #include "../http/httpserver.h"
+#include "../http/keyscontroller.h"
 #include "../http/recordscontroller.h"
 #include "../http/router.h"
 #include "../http/transfercontroller.h"
@@ -118,23 +121,26 @@ Status Server::start()
     m_hasher = std::make_unique<Auth::PasswordHasher>();
     m_jwt = std::make_unique<Auth::Jwt>(key->secret, key->keyId, *m_clock);
     m_superusers = std::make_unique<Auth::Superusers>(*m_store, *m_hasher, *m_jwt, *m_clock);
+    m_apiKeys = std::make_unique<Auth::ApiKeys>(*m_store, *m_clock);
+    m_gate = std::make_unique<Http::Gate>(*m_superusers, *m_apiKeys);
     m_collections = std::make_unique<Data::Collections>(*m_store, *m_clock);
     m_records = std::make_unique<Data::Records>(*m_clock);
 
     m_router = std::make_unique<Http::Router>();
+    m_gate->install(*m_router);
     m_health = std::make_unique<Http::HealthController>(*m_clock, m_startedMs);
     m_health->registerRoutes(*m_router);
     m_auth = std::make_unique<Http::AuthController>(*m_superusers, &m_blockingPool);
     m_auth->registerRoutes(*m_router);
-    m_collectionsApi
-        = std::make_unique<Http::CollectionsController>(*m_collections, *m_superusers, *m_clock, &m_blockingPool);
+    m_collectionsApi = std::make_unique<Http::CollectionsController>(*m_collections, *m_clock, &m_blockingPool);
     m_collectionsApi->registerRoutes(*m_router);
-    m_recordsApi
-        = std::make_unique<Http::RecordsController>(*m_collections, *m_records, *m_store, *m_superusers, *m_clock);
+    m_recordsApi = std::make_unique<Http::RecordsController>(*m_collections, *m_records, *m_store, *m_clock);
     m_recordsApi->registerRoutes(*m_router);
-    m_transferApi = std::make_unique<Http::TransferController>(*m_collections, *m_records, *m_store, *m_superusers,
-                                                               *m_clock, &m_blockingPool);
+    m_transferApi
+        = std::make_unique<Http::TransferController>(*m_collections, *m_records, *m_store, *m_clock, &m_blockingPool);
     m_transferApi->registerRoutes(*m_router);
+    m_keysApi = std::make_unique<Http::KeysController>(*m_apiKeys, &m_blockingPool);
+    m_keysApi->registerRoutes(*m_router);
 
     Http::HttpServer::Options options;
     options.host = m_config.listenHost;
@@ -159,6 +165,7 @@ void Server::stop(int drainMs)
         m_http->stop(drainMs);
     m_http.reset();
     m_blockingPool.waitForDone(); // password checks still running finish before the store closes
+    m_keysApi.reset();
     m_transferApi.reset();
     m_recordsApi.reset();
     m_collectionsApi.reset();
@@ -167,6 +174,8 @@ void Server::stop(int drainMs)
     m_router.reset();
     m_records.reset();
     m_collections.reset();
+    m_gate.reset();
+    m_apiKeys.reset(); // flushes key usage while the store is open
     m_superusers.reset();
     m_jwt.reset();
     m_hasher.reset();

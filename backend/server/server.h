@@ -17,6 +17,7 @@ namespace Outpost::Auth {
 class PasswordHasher;
 class Jwt;
 class Superusers;
+class ApiKeys;
 } // namespace Outpost::Auth
 namespace Outpost::Data {
 class Collections;
@@ -30,6 +31,8 @@ class TransferController;
 class Router;
 class HealthController;
 class AuthController;
+class KeysController;
+class Gate;
 } // namespace Outpost::Http
 
 namespace Outpost {
@@ -74,6 +77,23 @@ public:
         Q_ASSERT(m_superusers);
         return *m_superusers;
     }
+    Auth::ApiKeys &apiKeys()
+    {
+        Q_ASSERT(m_apiKeys);
+        return *m_apiKeys;
+    }
+    // Identifies callers and applies route policies; install it on any extra Router a test builds.
+    const Http::Gate &gate() const
+    {
+        Q_ASSERT(m_gate);
+        return *m_gate;
+    }
+    // Every route the server answers, with its policy (for the permission-table test).
+    const Http::Router &router() const
+    {
+        Q_ASSERT(m_router);
+        return *m_router;
+    }
     Data::Collections &collections()
     {
         Q_ASSERT(m_collections);
@@ -103,6 +123,8 @@ private:
     std::unique_ptr<Auth::PasswordHasher> m_hasher;
     std::unique_ptr<Auth::Jwt> m_jwt;
     std::unique_ptr<Auth::Superusers> m_superusers;
+    std::unique_ptr<Auth::ApiKeys> m_apiKeys;
+    std::unique_ptr<Http::Gate> m_gate;
     std::unique_ptr<Data::Collections> m_collections;
     std::unique_ptr<Data::Records> m_records;
     std::unique_ptr<Http::Router> m_router;
@@ -111,6 +133,7 @@ private:
     std::unique_ptr<Http::CollectionsController> m_collectionsApi;
     std::unique_ptr<Http::RecordsController> m_recordsApi;
     std::unique_ptr<Http::TransferController> m_transferApi;
+    std::unique_ptr<Http::KeysController> m_keysApi;
     std::unique_ptr<Http::HttpServer> m_http;
 };
 

@@ -24,6 +24,23 @@ constexpr Migration kData[] = {
      " definition TEXT NOT NULL," // the collection's JSON as the API shows it
      " created TEXT NOT NULL,"
      " updated TEXT NOT NULL) STRICT;"},
+    {3, "api keys",
+     "CREATE TABLE _apikeys ("
+     " id TEXT PRIMARY KEY,"
+     " name TEXT NOT NULL,"
+     " prefix TEXT NOT NULL,"
+     " scopes TEXT NOT NULL," // JSON array of scope strings
+     " allowed_cidrs TEXT NOT NULL," // JSON array, empty: any address
+     " created_by TEXT NOT NULL,"
+     " created INTEGER NOT NULL," // Unix ms, as the other times of this table
+     " expires INTEGER,"
+     " revoked INTEGER,"
+     " secret_hash TEXT NOT NULL UNIQUE," // hex SHA-256 of the secret
+     " previous_hash TEXT," // the secret before the last rotation, during its grace period
+     " previous_valid_until INTEGER,"
+     " last_used INTEGER NOT NULL DEFAULT 0,"
+     " last_used_from TEXT NOT NULL DEFAULT '',"
+     " request_count INTEGER NOT NULL DEFAULT 0) STRICT;"},
 };
 
 constexpr Migration kLogs[] = {

@@ -5,6 +5,7 @@
 #   bash tests/bench/data_bench.sh
 #
 #   W1  GET one record by id (ids drawn at random from 1,000), public view rule
+#   W1k W1 sent with an API key (X-API-Key, scope records:read:bench): the cost of key authentication
 #   W2  GET a page of 20 of ROWS records: filter on an indexed field, sort on the index's second
 #       column, total included (filter=category='cNN'&sort=-score&perPage=20; 100 categories)
 #   W3  POST one record (default durability: synchronous=FULL, group commit)
@@ -118,6 +119,12 @@ curl -s -m 30 "$BASE/api/collections/bench/records?perPage=1000&fields=id&skipTo
     echo "}"
     echo 'request = function() return wrk.format("GET", "/api/collections/bench/records/" .. ids[math.random(#ids)]) end'
 } >"$TMP/w1.lua"
+# W1k: the same requests with an API key.
+APIKEY=$(curl -s -m 10 "$BASE/api/keys" -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"bench","scopes":["records:read:bench"]}' | sed -n 's/.*"key":"\(opk_[A-Za-z0-9]*\)".*/\1/p')
+[[ -n $APIKEY ]] || die "creating the API key failed"
+sed "s|wrk.format(\"GET\", \(.*\)) end|wrk.format(\"GET\", \1, {[\"X-API-Key\"] = \"$APIKEY\"}) end|" "$TMP/w1.lua" >"$TMP/w1k.lua"
+grep -q 'X-API-Key' "$TMP/w1k.lua" || die "could not write the W1k script"
 cat >"$TMP/w2.lua" <<'EOF'
 request = function()
   local c = math.random(0, 99)
@@ -158,6 +165,7 @@ echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency (after ${WARMUP
 printf '  %-5s %-6s %10s %8s %8s %7s\n' round load req/s p50_ms p99_ms errors
 for ((r = 1; r <= ROUNDS; r++)); do
     measure W1 "$BASE/" "$TMP/w1.lua"
+    measure W1k "$BASE/" "$TMP/w1k.lua"
     measure W2 "$BASE/" "$TMP/w2.lua"
     measure nginx "http://127.0.0.1:$NGINX_PORT/record.json"
     measure W3 "$BASE/" "$TMP/w3.lua"
@@ -188,7 +196,7 @@ created=$(curl -s -m 30 "$BASE/api/collections/bench/records?filter=category%3D%
     | grep -o '"totalItems":[0-9]*' | cut -d: -f2)
 echo "== Summary (medians of $ROUNDS runs)"
 printf '  %-6s %10s %14s %8s %8s %7s %10s\n' load req/s "(min..max)" p50_ms p99_ms errors target
-for t in W1 W2 W3 nginx; do
+for t in W1 W1k W2 W3 nginx; do
     case $t in W1) target=30000 ;; W2) target=5000 ;; W3) target=10000 ;; *) target=- ;; esac
     # shellcheck disable=SC2086 # space-separated lists
     med=$(median ${RPS[$t]})
@@ -198,6 +206,9 @@ for t in W1 W2 W3 nginx; do
     printf '  %-6s %10.0f %14s %8s %8s %7s %10s %s\n' "$t" "$med" "($(minmax ${RPS[$t]}))" "$(median ${P50[$t]})" \
         "$(median ${P99[$t]})" "${ERRS[$t]}" "$target" "$verdict"
 done
+# shellcheck disable=SC2086
+# shellcheck disable=SC2086
+echo "  W1k / W1: $(awk -v a="$(median ${RPS[W1k]})" -v b="$(median ${RPS[W1]})" 'BEGIN { printf "%.3f", a / b }') (API-key authentication; target >= 0.95)"
 # shellcheck disable=SC2086
 echo "  W1 / nginx: $(awk -v a="$(median ${RPS[W1]})" -v b="$(median ${RPS[nginx]})" 'BEGIN { printf "%.2f", a / b }')"
 echo "  W3 records stored: ${created:-?} (every 2xx of the W3 runs and warm-ups is one record)"

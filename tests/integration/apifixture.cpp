@@ -77,7 +77,7 @@ HttpResponse ApiClient::send(QByteArrayView method, const QByteArray &target, co
     });
     if (!body.isEmpty() && !typed)
         headers.append({QByteArray("Content-Type"), QByteArray("application/json")});
-    return m_server.roundTrip(httpRequest(method, target, body, headers));
+    return m_server.roundTrip(httpRequest(method, target, body, headers), method == "HEAD");
 }
 
 HttpResponse ApiClient::batch(const QJsonArray &requests) const

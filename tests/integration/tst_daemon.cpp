@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpServer>
@@ -41,6 +42,43 @@ bool isHashing(qint64 daemonPid)
     return false;
 }
 
+// What `outpostd apikey create` or `rotate` printed: "Key ID (NAME): SCOPES", the secret alone on
+// the next line, then a reminder.
+struct CliKey
+{
+    QString id;
+    QByteArray secret;
+};
+
+CliKey issuedKey(const Run &r)
+{
+    CliKey key;
+    const QList<QByteArray> lines = r.out.split('\n');
+    if (!lines.isEmpty() && lines.first().startsWith("Key "))
+        key.id = QString::fromUtf8(lines.first().split(' ').value(1));
+    for (const QByteArray &line : lines) {
+        if (line.startsWith("opk_"))
+            key.secret = line.trimmed();
+    }
+    return key;
+}
+
+// One request on a new connection to the daemon on `port`.
+HttpResponse request(quint16 port, const QByteArray &raw)
+{
+    RawClient client;
+    if (!client.connectTo(port) || !client.send(raw))
+        return {};
+    return client.readResponse();
+}
+
+HttpResponse withKey(quint16 port, QByteArrayView method, const QByteArray &secret)
+{
+    return request(port,
+                   httpRequest(method, "/api/collections/notes/records", method == "POST" ? "{}" : "",
+                               {{QByteArray("X-API-Key"), secret}, {"Content-Type", "application/json"}}));
+}
+
 } // namespace
 
 class TestDaemon : public QObject
@@ -65,9 +103,20 @@ private Q_SLOTS:
     void configShowsWhereEachValueComesFrom();
     void secondServerOnSameDataDirFails();
     void portInUseFails();
+    void apiKeyCommandsManageKeys();
+    void apiKeyChangesReachRunningServer();
+    void apiKeyCommandsRejectBadUsage_data();
+    void apiKeyCommandsRejectBadUsage();
 
 private:
     Run run(const QStringList &args, const QByteArray &input = {}, const QProcessEnvironment &extraEnv = {});
+    // `outpostd apikey ARGS --data-dir DIR`.
+    Run apikey(const QStringList &args) { return run(QStringList {QStringLiteral("apikey")} + args + dataDirArgs()); }
+    // `apikey list`: the row of key `id` (empty when it is not listed) and the number of rows.
+    QString listedKey(const QString &id, int *rows = nullptr);
+    // Creates the superuser kEmail, starts `d` and creates the collection `notes` as that superuser.
+    bool serveWithCollection(Daemon &d);
+    QStringList dataDirArgs() const { return {QStringLiteral("--data-dir"), m_dataDir}; }
     std::unique_ptr<Daemon> daemon() { return std::make_unique<Daemon>(m_program, m_env); }
 
     QString m_program;
@@ -389,6 +438,172 @@ void TestDaemon::portInUseFails()
     }
     QVERIFY(first->stop());
     QCOMPARE(first->process().exitCode(), 0);
+}
+
+QString TestDaemon::listedKey(const QString &id, int *rows)
+{
+    const Run r = apikey({QStringLiteral("list")});
+    if (r.exitCode != 0) {
+        qWarning("apikey list failed: %s", r.err.constData());
+        return {};
+    }
+    const QStringList lines = QString::fromUtf8(r.out).split(u'\n', Qt::SkipEmptyParts);
+    if (rows)
+        *rows = int(lines.size()) - 1; // under the header
+    if (lines.value(0).split(u' ', Qt::SkipEmptyParts).value(0) != u"ID")
+        qWarning("apikey list printed no header: %s", r.out.constData());
+    return lines.filter(QRegularExpression(u'^' + QRegularExpression::escape(id) + u' ')).value(0);
+}
+
+bool TestDaemon::serveWithCollection(Daemon &d)
+{
+    const Run created = run(QStringList {QStringLiteral("superuser"), QStringLiteral("create"), kEmail} + dataDirArgs(),
+                            kPassword.toUtf8() + '\n');
+    if (created.exitCode != 0 || !d.start(serveArguments(m_dataDir))) {
+        qWarning("could not set up the server: %s %s", created.err.constData(), d.out().constData());
+        return false;
+    }
+    const QByteArray token
+        = request(d.port(), loginRequest(kEmail, kPassword)).json().value(QStringLiteral("token")).toString().toUtf8();
+    const QJsonObject collection {{QStringLiteral("name"), QStringLiteral("notes")},
+                                  {QStringLiteral("fields"),
+                                   QJsonArray {QJsonObject {{QStringLiteral("name"), QStringLiteral("title")},
+                                                            {QStringLiteral("type"), QStringLiteral("text")}}}}};
+    const HttpResponse r
+        = request(d.port(), jsonRequest("/api/collections", collection, {{"Authorization", "Bearer " + token}}));
+    if (r.status != 200)
+        qWarning("creating the collection failed: %d %s", r.status, r.body.constData());
+    return r.status == 200;
+}
+
+void TestDaemon::apiKeyCommandsManageKeys()
+{
+    const Run created = apikey({QStringLiteral("create"), QStringLiteral("--name"), QStringLiteral("ci"),
+                                QStringLiteral("--scopes"), QStringLiteral("records:read")});
+    QVERIFY(created.finished);
+    QCOMPARE(created.exitCode, 0);
+    QVERIFY2(created.err.isEmpty(), created.err.constData());
+    const CliKey key = issuedKey(created);
+    QVERIFY2(key.id.size() == 15, created.out.constData());
+    QVERIFY2(
+        QRegularExpression(QStringLiteral("^opk_[0-9A-Za-z]{38}$")).match(QString::fromLatin1(key.secret)).hasMatch(),
+        created.out.constData());
+    QVERIFY(created.out.contains("(ci): records:read"));
+
+    int rows = 0;
+    QString row = listedKey(key.id, &rows);
+    QCOMPARE(rows, 1);
+    QStringList columns = row.split(u' ', Qt::SkipEmptyParts);
+    QCOMPARE(columns.value(1), QString::fromLatin1(key.secret.left(12))); // the prefix, never the secret
+    QCOMPARE(columns.value(2), QStringLiteral("ci"));
+    QCOMPARE(columns.value(3), QStringLiteral("active"));
+    QCOMPARE(columns.value(4), QStringLiteral("never"));
+    QCOMPARE(columns.last(), QStringLiteral("records:read"));
+    QVERIFY(!row.contains(QString::fromLatin1(key.secret)));
+
+    // The server accepts the secret, within its scopes; its usage is written when it stops.
+    {
+        Daemon d(m_program, m_env);
+        QVERIFY(serveWithCollection(d));
+        QCOMPARE(withKey(d.port(), "GET", key.secret).status, 200);
+        QCOMPARE(withKey(d.port(), "POST", key.secret).status, 403);
+        QVERIFY(d.stop());
+        QCOMPARE(d.process().exitCode(), 0);
+    }
+    columns = listedKey(key.id).split(u' ', Qt::SkipEmptyParts);
+    QCOMPARE(columns.value(3), QStringLiteral("active"));
+    QVERIFY2(columns.value(4) != u"never", qPrintable(columns.join(u' '))); // "LAST USED": date and time
+
+    const Run revoked = apikey({QStringLiteral("revoke"), key.id});
+    QCOMPARE(revoked.exitCode, 0);
+    QVERIFY2(revoked.out.contains(QByteArray("Revoked key " + key.id.toUtf8() + " (ci)")), revoked.out.constData());
+    QCOMPARE(listedKey(key.id).split(u' ', Qt::SkipEmptyParts).value(3), QStringLiteral("revoked"));
+    QCOMPARE(apikey({QStringLiteral("revoke"), key.id}).exitCode, 0); // revoking twice is not an error
+
+    const Run rotated = apikey({QStringLiteral("rotate"), key.id, QStringLiteral("--grace"), QStringLiteral("60")});
+    QVERIFY(rotated.finished);
+    QVERIFY(rotated.exitCode != 0);
+    QCOMPARE(rotated.errLines().size(), 1);
+    QVERIFY2(rotated.err.contains("revoked"), rotated.err.constData());
+    QVERIFY(!rotated.out.contains("opk_"));
+
+    Daemon again(m_program, m_env);
+    QVERIFY(again.start(serveArguments(m_dataDir)));
+    const HttpResponse refused = withKey(again.port(), "GET", key.secret);
+    QCOMPARE(refused.status, 401);
+    QVERIFY2(refused.body.contains("revoked"), refused.body.constData());
+    QVERIFY(again.stop());
+}
+
+void TestDaemon::apiKeyChangesReachRunningServer()
+{
+    Daemon d(m_program, m_env);
+    QVERIFY(serveWithCollection(d));
+    // The README's promise: changes made from the shell reach the running server within about a
+    // second. Polled, up to five seconds.
+    const CliKey key = issuedKey(apikey({QStringLiteral("create"), QStringLiteral("--name"), QStringLiteral("live"),
+                                         QStringLiteral("--scopes"), QStringLiteral("records:read:notes")}));
+    QVERIFY(!key.secret.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(withKey(d.port(), "GET", key.secret).status, 200, 5000);
+
+    const Run rotated = apikey({QStringLiteral("rotate"), key.id});
+    QCOMPARE(rotated.exitCode, 0);
+    const CliKey fresh = issuedKey(rotated);
+    QCOMPARE(fresh.id, key.id);
+    QVERIFY(fresh.secret != key.secret);
+    QTRY_COMPARE_WITH_TIMEOUT(withKey(d.port(), "GET", fresh.secret).status, 200, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(withKey(d.port(), "GET", key.secret).status, 401, 5000);
+
+    QCOMPARE(apikey({QStringLiteral("revoke"), key.id}).exitCode, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(withKey(d.port(), "GET", fresh.secret).status, 401, 5000);
+    QVERIFY(withKey(d.port(), "GET", fresh.secret).body.contains("revoked"));
+    QVERIFY(d.stop());
+    QCOMPARE(d.process().exitCode(), 0);
+    // The server's own writes at shutdown (usage) did not undo the revocation.
+    QCOMPARE(listedKey(key.id).split(u' ', Qt::SkipEmptyParts).value(3), QStringLiteral("revoked"));
+}
+
+void TestDaemon::apiKeyCommandsRejectBadUsage_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QByteArray>("mentions");
+    const auto args = [](const char *text) { return QString::fromLatin1(text).split(u' ', Qt::SkipEmptyParts); };
+    QTest::newRow("create without --name") << args("create --scopes records:read") << QByteArray("name");
+    QTest::newRow("create without --scopes") << args("create --name ci") << QByteArray("scope");
+    QTest::newRow("unknown scope") << args("create --name ci --scopes records:erase") << QByteArray("records:erase");
+    QTest::newRow("bad CIDR") << args("create --name ci --scopes records:read --cidrs 10.0.0.0/33")
+                              << QByteArray("10.0.0.0/33");
+    QTest::newRow("expiry not a date") << args("create --name ci --scopes records:read --expires someday")
+                                       << QByteArray("--expires");
+    QTest::newRow("expiry in the past") << args("create --name ci --scopes records:read --expires 2001-01-01")
+                                        << QByteArray("future");
+    QTest::newRow("unknown action") << args("frob") << QByteArray("expected");
+    QTest::newRow("no action") << QStringList() << QByteArray("expected");
+    QTest::newRow("revoke without id") << args("revoke") << QByteArray("expected");
+    QTest::newRow("rotate without id") << args("rotate") << QByteArray("expected");
+    QTest::newRow("list with an argument") << args("list extra") << QByteArray("expected");
+    QTest::newRow("unknown option") << args("list --bogus") << QByteArray("--bogus");
+    QTest::newRow("revoke unknown id") << args("revoke nosuchkey000000") << QByteArray("does not exist");
+    QTest::newRow("rotate unknown id") << args("rotate nosuchkey000000") << QByteArray("does not exist");
+    QTest::newRow("negative grace") << args("rotate nosuchkey000000 --grace -5") << QByteArray("--grace");
+    QTest::newRow("grace not a number") << args("rotate nosuchkey000000 --grace soon") << QByteArray("--grace");
+}
+
+void TestDaemon::apiKeyCommandsRejectBadUsage()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QByteArray, mentions);
+    const Run r = apikey(args);
+    QVERIFY(r.finished);
+    QCOMPARE(r.status, QProcess::NormalExit);
+    QCOMPARE(r.exitCode, 2);
+    QCOMPARE(r.errLines().size(), 1);
+    QVERIFY2(r.err.startsWith("outpostd"), r.err.constData());
+    QVERIFY2(r.err.contains(mentions), r.err.constData());
+    QVERIFY(!r.out.contains("opk_"));
+    int rows = -1;
+    listedKey({}, &rows);
+    QCOMPARE(rows, 0); // nothing was created
 }
 
 QTEST_GUILESS_MAIN(TestDaemon)

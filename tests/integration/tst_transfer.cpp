@@ -20,6 +20,7 @@
 #include "auth/superusers.h"
 #include "data/collections.h"
 #include "data/records.h"
+#include "http/gate.h"
 #include "http/httpserver.h"
 #include "http/transfercontroller.h"
 #include "store/store.h"
@@ -344,8 +345,8 @@ void TestTransfer::init()
     QVERIFY(user.ok());
     m_authorization = "Bearer " + m_server->server().superusers().issueToken(*user);
     Server &s = m_server->server();
-    m_transfer = std::make_unique<Http::TransferController>(s.collections(), s.records(), s.store(), s.superusers(),
-                                                            *m_clock, s.blockingPool());
+    m_transfer = std::make_unique<Http::TransferController>(s.collections(), s.records(), s.store(), *m_clock,
+                                                            s.blockingPool());
     QVERIFY(startHttp());
     QVERIFY(createCollection(object(R"j({"name":"people","listRule":"","viewRule":"",
         "fields":[{"name":"name","type":"text"}]})j")));
@@ -367,6 +368,7 @@ bool TestTransfer::startHttp(const Http::Limits &limits)
 {
     m_http.reset();
     m_router = std::make_unique<Http::Router>();
+    m_server->server().gate().install(*m_router);
     m_transfer->registerRoutes(*m_router);
     Http::HttpServer::Options options;
     options.limits = limits;

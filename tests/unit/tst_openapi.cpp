@@ -1,9 +1,12 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSet>
 #include <QTest>
 
+#include "auth/apikeys.h"
+#include "auth/scopes.h"
 #include "data/collection.h"
 #include "data/field.h"
 #include "http/openapi.h"
@@ -165,6 +168,7 @@ private slots:
     void rulesDecideSecurity_data();
     void rulesDecideSecurity();
     void batchAndImportFailures();
+    void apiKeys();
     void namesStayUnique();
     void relationsExpandToTheirRecords();
     void patternsOnlyWhenPortable_data();
@@ -199,6 +203,14 @@ void TestOpenApi::documentBasics()
              QByteArray(R"("bearer")"));
     QCOMPARE(m_doc[u"components"][u"securitySchemes"][u"bearerAuth"][u"bearerFormat"].toString(),
              QStringLiteral("JWT"));
+    const QJsonObject apiKey = m_doc[u"components"][u"securitySchemes"][u"apiKey"].toObject();
+    QCOMPARE(apiKey[u"type"].toString(), QStringLiteral("apiKey"));
+    QCOMPARE(apiKey[u"in"].toString(), QStringLiteral("header"));
+    QCOMPARE(apiKey[u"name"].toString(), QStringLiteral("X-API-Key"));
+    for (int p = 0; p <= int(Auth::Permission::MetricsRead); ++p) {
+        const QString scope = u'`' + Auth::permissionName(Auth::Permission(p)) + u'`';
+        QVERIFY2(apiKey[u"description"].toString().contains(scope), qPrintable(scope));
+    }
 }
 
 void TestOpenApi::routes_data()
@@ -207,34 +219,47 @@ void TestOpenApi::routes_data()
     QTest::addColumn<QString>("method");
     QTest::addColumn<QString>("operationId");
     QTest::addColumn<QString>("access");
+    QTest::addColumn<QString>("scope");
     QTest::addColumn<QStringList>("statuses");
-    const auto row
-        = [](const char *path, const char *method, const char *id, const char *access, const char *statuses) {
-              QTest::newRow(id) << QString::fromLatin1(path) << QString::fromLatin1(method) << QString::fromLatin1(id)
-                                << QString::fromLatin1(access) << words(statuses);
-          };
-    row("/api/health", "get", "getHealth", "public", "200 400 500 503");
-    row("/api/openapi.json", "get", "getOpenApiDocument", "superuser", "200 401 403 500");
-    row("/api/collections/_superusers/auth-with-password", "post", "authWithPassword", "public", "200 400 413 500");
-    row("/api/collections/_superusers/auth-refresh", "post", "authRefresh", "superuser", "200 401 500");
-    row("/api/batch", "post", "batch", "rule", "200 400 413 500");
-    row("/api/collections", "get", "listCollections", "superuser", "200 400 401 403 500");
-    row("/api/collections", "post", "createCollection", "superuser", "200 400 401 403 413 500");
-    row("/api/collections/{collectionIdOrName}", "get", "getCollection", "superuser", "200 401 403 404 500");
-    row("/api/collections/{collectionIdOrName}", "patch", "updateCollection", "superuser",
-        "200 400 401 403 404 413 500");
-    row("/api/collections/{collectionIdOrName}", "delete", "deleteCollection", "superuser", "204 400 401 403 404 500");
-    row("/api/collections/posts/records", "get", "listPostsRecords", "rule", "200 304 400 500");
-    row("/api/collections/posts/records", "post", "createPostsRecord", "rule", "200 400 413 415 500");
-    row("/api/collections/posts/records/{id}", "get", "getPostsRecord", "rule", "200 304 404 500");
-    row("/api/collections/posts/records/{id}", "patch", "updatePostsRecord", "rule", "200 400 404 413 415 500");
-    row("/api/collections/posts/records/{id}", "delete", "deletePostsRecord", "superuser", "204 400 403 404 500");
-    row("/api/collections/posts/export", "get", "exportPostsRecords", "rule", "200 400 500 503");
-    row("/api/collections/posts/import", "post", "importPostsRecords", "rule", "200 400 413 415 500");
-    row("/api/collections/users/records/{id}", "get", "getUsersRecord", "rule", "200 304 404 500");
-    row("/api/collections/users/import", "post", "importUsersRecords", "superuser", "200 400 403 413 415 500");
-    row("/api/collections/auth/records", "get", "listAuthRecords", "superuser", "200 304 400 403 500");
-    row("/api/collections/auth/export", "get", "exportAuthRecords", "superuser", "200 400 403 500 503");
+    const auto row = [](const char *path, const char *method, const char *id, const char *access, const char *scope,
+                        const char *statuses) {
+        QTest::newRow(id) << QString::fromLatin1(path) << QString::fromLatin1(method) << QString::fromLatin1(id)
+                          << QString::fromLatin1(access) << QString::fromLatin1(scope) << words(statuses);
+    };
+    const char *manage = "collections:manage", *read = "records:read", *write = "records:write";
+    row("/api/health", "get", "getHealth", "public", "", "200 400 500 503");
+    row("/api/openapi.json", "get", "getOpenApiDocument", "superuser", manage, "200 401 403 500");
+    row("/api/collections/_superusers/auth-with-password", "post", "authWithPassword", "public", "", "200 400 413 500");
+    row("/api/collections/_superusers/auth-refresh", "post", "authRefresh", "superuser", "", "200 401 500");
+    row("/api/batch", "post", "batch", "rule", write, "200 400 401 403 413 500");
+    row("/api/collections", "get", "listCollections", "superuser", manage, "200 400 401 403 500");
+    row("/api/collections", "post", "createCollection", "superuser", manage, "200 400 401 403 413 415 500");
+    row("/api/collections/{collectionIdOrName}", "get", "getCollection", "superuser", manage, "200 401 403 404 500");
+    row("/api/collections/{collectionIdOrName}", "patch", "updateCollection", "superuser", manage,
+        "200 400 401 403 404 413 415 500");
+    row("/api/collections/{collectionIdOrName}", "delete", "deleteCollection", "superuser", manage,
+        "204 400 401 403 404 500");
+    row("/api/collections/posts/records", "get", "listPostsRecords", "rule", read, "200 304 400 401 403 500");
+    row("/api/collections/posts/records", "post", "createPostsRecord", "rule", write, "200 400 401 403 413 415 500");
+    row("/api/collections/posts/records/{id}", "get", "getPostsRecord", "rule", read, "200 304 401 403 404 500");
+    row("/api/collections/posts/records/{id}", "patch", "updatePostsRecord", "rule", write,
+        "200 400 401 403 404 413 415 500");
+    row("/api/collections/posts/records/{id}", "delete", "deletePostsRecord", "superuser", write,
+        "204 400 401 403 404 500");
+    row("/api/collections/posts/export", "get", "exportPostsRecords", "rule", read, "200 400 401 403 500 503");
+    row("/api/collections/posts/import", "post", "importPostsRecords", "rule", write, "200 400 401 403 413 415 500");
+    row("/api/collections/users/records/{id}", "get", "getUsersRecord", "rule", read, "200 304 401 403 404 500");
+    row("/api/collections/users/import", "post", "importUsersRecords", "superuser", write,
+        "200 400 401 403 413 415 500");
+    row("/api/collections/auth/records", "get", "listAuthRecords", "superuser", read, "200 304 400 401 403 500");
+    row("/api/collections/auth/export", "get", "exportAuthRecords", "superuser", read, "200 400 401 403 500 503");
+    const char *keys = "keys:manage";
+    row("/api/keys", "post", "createApiKey", "superuser", keys, "201 400 401 403 413 415 500");
+    row("/api/keys", "get", "listApiKeys", "superuser", keys, "200 401 403 500");
+    row("/api/keys/{id}", "get", "getApiKey", "superuser", keys, "200 401 403 404 500");
+    row("/api/keys/{id}", "patch", "updateApiKey", "superuser", keys, "200 400 401 403 404 413 415 500");
+    row("/api/keys/{id}", "delete", "revokeApiKey", "superuser", keys, "204 401 403 404 500");
+    row("/api/keys/{id}/rotate", "post", "rotateApiKey", "superuser", keys, "200 400 401 403 404 413 415 500");
 }
 
 void TestOpenApi::routes()
@@ -243,11 +268,13 @@ void TestOpenApi::routes()
     QFETCH(QString, method);
     QFETCH(QString, operationId);
     QFETCH(QString, access);
+    QFETCH(QString, scope);
     QFETCH(QStringList, statuses);
     const QJsonObject op = m_doc[u"paths"][path][method].toObject();
     QVERIFY2(!op.isEmpty(), qPrintable(method + u' ' + path));
     QCOMPARE(op[u"operationId"].toString(), operationId);
     QCOMPARE(op[u"x-outpost-access"].toString(), access);
+    QCOMPARE(op[u"x-outpost-scope"].toString(), scope);
     QCOMPARE(op[u"responses"].toObject().keys(), statuses);
 }
 
@@ -260,7 +287,7 @@ void TestOpenApi::everyOperationIsComplete()
     }
     QCOMPARE(tags.size(), m_doc[u"tags"].toArray().size());
     const auto all = operations(m_doc);
-    QCOMPARE(all.size(), 10 + 5 * 7);
+    QCOMPARE(all.size(), 16 + 5 * 7);
     for (const auto &[path, method, op] : all) {
         const QString where = method + u' ' + path;
         const QString id = op[u"operationId"].toString();
@@ -421,18 +448,27 @@ void TestOpenApi::rulesDecideSecurity_data()
     QTest::addColumn<QByteArray>("security");
     QTest::addColumn<QByteArray>("rule");
     QTest::addColumn<QString>("says");
-    const QByteArray optional = R"([{},{"bearerAuth":[]}])", required = R"([{"bearerAuth":[]}])";
+    const QByteArray optional = R"([{},{"bearerAuth":[]},{"apiKey":[]}])";
+    const QByteArray required = R"([{"bearerAuth":[]},{"apiKey":[]}])";
     QTest::newRow("empty list rule") << "listUsersRecords" << optional << QByteArray(R"("")") << "Public";
     QTest::newRow("expression") << "getUsersRecord" << optional << QByteArray(R"("@request.auth.id != ''")")
                                 << "`@request.auth.id != ''`";
-    QTest::newRow("null rule") << "createUsersRecord" << required << QByteArray("null") << "Superusers only";
+    QTest::newRow("null rule") << "createUsersRecord" << required << QByteArray("null")
+                               << "Superusers and API keys only";
+    QTest::newRow("record keys") << "getUsersRecord" << optional << QByteArray(R"("@request.auth.id != ''")")
+                                 << "`records:read` or `records:read:users` scope";
     QTest::newRow("backticks quoted") << "listBlogPosts2Records" << optional << QByteArray(R"("`x` = 1")")
                                       << "`` `x` = 1 ``";
-    QTest::newRow("collections") << "listCollections" << required << QByteArray() << "Superusers only";
+    QTest::newRow("collections") << "listCollections" << required << QByteArray()
+                                 << "Superusers, or API keys with the `collections:manage` scope.";
+    QTest::newRow("keys") << "rotateApiKey" << required << QByteArray()
+                          << "Superusers, or API keys with the `keys:manage` scope.";
     QTest::newRow("export, list rule \"\"") << "exportPostsRecords" << optional << QByteArray(R"("")") << "Public";
     QTest::newRow("import, null create rule")
-        << "importUsersRecords" << required << QByteArray("null") << "Superusers only";
+        << "importUsersRecords" << required << QByteArray("null") << "Superusers and API keys only";
     QTest::newRow("batch") << "batch" << optional << QByteArray() << "as if sent alone";
+    QTest::newRow("refresh") << "authRefresh" << QByteArray(R"([{"bearerAuth":[]}])") << QByteArray()
+                             << "Superusers only";
     QTest::newRow("login") << "authWithPassword" << QByteArray("[]") << QByteArray() << "No token";
     QTest::newRow("health") << "getHealth" << QByteArray("[]") << QByteArray() << "No token";
 }
@@ -467,6 +503,42 @@ void TestOpenApi::batchAndImportFailures()
     QCOMPARE(exporter[u"responses"][u"200"][u"content"].toObject().keys(), words("application/json text/csv"));
     QCOMPARE(at(m_doc, QStringLiteral("components/parameters/ExportFormat/schema"))[u"default"].toString(),
              QStringLiteral("csv"));
+}
+
+void TestOpenApi::apiKeys()
+{
+    // The key's schema lists what ApiKey::toJson() writes, all of it always present.
+    const QJsonObject key = at(m_doc, QStringLiteral("components/schemas/ApiKey"));
+    const QStringList members = Auth::ApiKey().toJson().keys();
+    QCOMPARE(key[u"properties"].toObject().keys(), members);
+    QStringList required = strings(key[u"required"]);
+    required.sort();
+    QCOMPARE(required, members);
+    const QJsonObject issued = at(m_doc, QStringLiteral("components/schemas/IssuedApiKey"));
+    QCOMPARE(issued[u"allOf"][0][u"$ref"].toString(), QStringLiteral("#/components/schemas/ApiKey"));
+    QCOMPARE(strings(issued[u"allOf"][1][u"required"]), words("key"));
+
+    const QRegularExpression scope(at(m_doc, QStringLiteral("components/schemas/ApiKeyScope"))[u"pattern"].toString());
+    QVERIFY(scope.isValid());
+    for (int p = 0; p <= int(Auth::Permission::MetricsRead); ++p) {
+        const QString name = Auth::permissionName(Auth::Permission(p));
+        QVERIFY2(scope.match(name).hasMatch(), qPrintable(name));
+        QVERIFY2(Auth::Scopes::parse({name}).ok(), qPrintable(name));
+    }
+    for (const char *good : {"records:read:posts", "records:write:blog_posts"})
+        QVERIFY2(scope.match(QLatin1String(good)).hasMatch() && Auth::Scopes::parse({QLatin1String(good)}).ok(), good);
+    for (const char *bad : {"records:delete", "keys:manage:posts", "records:read:", "records:read:9lives"})
+        QVERIFY2(!scope.match(QLatin1String(bad)).hasMatch() && !Auth::Scopes::parse({QLatin1String(bad)}).ok(), bad);
+
+    const QJsonObject create = operationById(m_doc, QStringLiteral("createApiKey"));
+    QVERIFY(create[u"responses"][u"201"][u"headers"].toObject().contains(u"Location"));
+    QCOMPARE(create[u"responses"][u"201"][u"content"][u"application/json"][u"schema"][u"$ref"].toString(),
+             QStringLiteral("#/components/schemas/IssuedApiKey"));
+    QCOMPARE(strings(at(m_doc, QStringLiteral("components/schemas/NewApiKey"))[u"required"]), words("name scopes"));
+    QCOMPARE(compact(at(m_doc, QStringLiteral("components/schemas/ApiKeyPatch/properties/expiresAt"))[u"type"]),
+             QByteArray(R"(["string","null"])"));
+    const QJsonObject rotate = operationById(m_doc, QStringLiteral("rotateApiKey"));
+    QCOMPARE(rotate[u"requestBody"][u"required"].toBool(true), false);
 }
 
 void TestOpenApi::namesStayUnique()
@@ -534,9 +606,9 @@ void TestOpenApi::patternsOnlyWhenPortable()
 void TestOpenApi::withoutCollections()
 {
     const QJsonObject doc = Http::buildOpenApiDocument({}, QString(), QStringLiteral("0.1.0"));
-    QCOMPARE(operations(doc).size(), 10);
+    QCOMPARE(operations(doc).size(), 16);
     QCOMPARE(doc[u"servers"][0][u"url"].toString(), QStringLiteral("/"));
-    QCOMPARE(doc[u"tags"].toArray().size(), 4);
+    QCOMPARE(doc[u"tags"].toArray().size(), 5);
     QStringList refs;
     collectRefs(doc, refs);
     for (const QString &ref : std::as_const(refs))

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+#include "../core/result.h"
+
+namespace Outpost::Auth {
+
+// What an API key may do. Every admin and data route needs one permission; a key reaches a route
+// only when one of its scopes grants that permission.
+enum class Permission {
+    RecordsRead, // list, view, export records
+    RecordsWrite, // create, update, delete, import records, batch
+    CollectionsManage, // collection definitions, the OpenAPI document
+    AccountsManage, // superuser and app-user accounts
+    KeysManage, // API keys
+    LogsRead, // audit and request logs
+    MetricsRead, // metrics
+};
+
+// A parsed scope list. Scope strings (the API's wire form):
+//   records:read  records:write              every collection
+//   records:read:NAME  records:write:NAME    one collection (by name, case-insensitive)
+//   collections:manage  accounts:manage  keys:manage  logs:read  metrics:read
+// records:write does not imply records:read (as in GitHub's fine-grained tokens).
+class Scopes
+{
+public:
+    Scopes() = default;
+
+    // InvalidArgument naming the first bad entry (unknown scope, bad collection name, empty list,
+    // duplicate). Normalises: trimmed, lower-case prefix; collection names keep their case.
+    static Result<Scopes> parse(const QStringList &scopes);
+
+    // `collection` is the collection's name for the records permissions, ignored for the others.
+    bool grants(Permission permission, const QString &collection = {}) const;
+    // Whether any scope grants `permission` for at least one collection (for routes that are not
+    // about one collection, e.g. the batch route checks each of its requests separately).
+    bool grantsAny(Permission permission) const;
+
+    QStringList toStrings() const; // as given after normalising, in the original order
+    bool isEmpty() const { return m_scopes.isEmpty(); }
+
+private:
+    QStringList m_scopes;
+};
+
+// "records:read" etc. for documentation and errors.
+QString permissionName(Permission permission);
+
+} // namespace Outpost::Auth

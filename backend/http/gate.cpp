@@ -1,0 +1,118 @@
+#include "gate.h"
+
+#include "../auth/apikeys.h"
+#include "../auth/superusers.h"
+
+namespace Outpost::Http {
+
+namespace {
+
+// The key a request presents, if any: X-API-Key, or an Authorization value that has a key's form.
+QByteArray presentedKey(const Request &request)
+{
+    if (QByteArray key = request.header("x-api-key").trimmed(); !key.isEmpty())
+        return key;
+    QByteArray authorization = request.header("authorization").trimmed();
+    if (authorization.size() > 7 && authorization.first(7).compare("bearer ", Qt::CaseInsensitive) == 0)
+        authorization = authorization.sliced(7).trimmed();
+    return authorization.startsWith("opk_") ? authorization : QByteArray();
+}
+
+Response unauthorized(const QString &detail)
+{
+    // RFC 6750 §3: a bearer credential that was refused.
+    return Response::problem(401, detail).withHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+}
+
+Response keyRefused(Auth::ApiKeys::Refusal refusal)
+{
+    switch (refusal) {
+    case Auth::ApiKeys::Refusal::Malformed:
+        return unauthorized(
+            QStringLiteral("The API key is malformed: its checksum does not match (mistyped or cut short?)."));
+    case Auth::ApiKeys::Refusal::Unknown:
+        return unauthorized(QStringLiteral("The API key is not valid."));
+    case Auth::ApiKeys::Refusal::Expired:
+        return unauthorized(QStringLiteral("The API key has expired."));
+    case Auth::ApiKeys::Refusal::Revoked:
+        return unauthorized(QStringLiteral("The API key has been revoked."));
+    case Auth::ApiKeys::Refusal::AddressNotAllowed:
+        break;
+    }
+    return Response::problem(403, QStringLiteral("The API key may not be used from this address."));
+}
+
+} // namespace
+
+Gate::Gate(const Auth::Superusers &superusers, Auth::ApiKeys &keys)
+    : m_superusers(superusers)
+    , m_keys(keys)
+{
+}
+
+void Gate::install(Router &router) const
+{
+    router.setGate([this](Request &request, const Policy &policy) { return admit(request, policy); });
+}
+
+std::optional<Response> Gate::identify(Request &request) const
+{
+    Caller &caller = request.caller;
+    caller = Caller();
+    if (const QByteArray key = presentedKey(request); !key.isEmpty()) {
+        auto outcome = m_keys.authenticate(key, request.peer);
+        if (const auto *refusal = std::get_if<Auth::ApiKeys::Refusal>(&outcome))
+            return keyRefused(*refusal);
+        const auto &apiKey = std::get<Auth::ApiKey>(outcome);
+        caller.kind = Caller::Kind::ApiKey;
+        caller.id = apiKey.id;
+        caller.scopes = apiKey.scopes;
+        caller.sentToken = true;
+        return std::nullopt;
+    }
+    const QByteArray authorization = request.header("authorization");
+    caller.sentToken = !authorization.trimmed().isEmpty();
+    if (caller.sentToken && request.reader) {
+        if (auto user = m_superusers.fromToken(*request.reader, authorization)) {
+            caller.kind = Caller::Kind::Superuser;
+            caller.id = user->id;
+            caller.record = user->toRecord();
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Response> Gate::admit(Request &request, const Policy &policy) const
+{
+    if (auto refused = identify(request))
+        return refused;
+    const Caller &caller = request.caller;
+    switch (policy.kind) {
+    case Policy::Kind::Open:
+        return std::nullopt;
+    case Policy::Kind::Rules:
+        if (caller.kind == Caller::Kind::ApiKey && !caller.scopes.grantsAny(policy.permission))
+            return Response::problem(
+                403,
+                QStringLiteral("The API key's scopes do not include %1.").arg(Auth::permissionName(policy.permission)));
+        return std::nullopt;
+    case Policy::Kind::Permission:
+        break;
+    }
+    switch (caller.kind) {
+    case Caller::Kind::Superuser:
+        return std::nullopt;
+    case Caller::Kind::ApiKey:
+        if (caller.scopes.grants(policy.permission))
+            return std::nullopt;
+        return Response::problem(
+            403,
+            QStringLiteral("The API key's scopes do not include %1.").arg(Auth::permissionName(policy.permission)));
+    case Caller::Kind::Guest:
+        break;
+    }
+    return Response::fromError(makeError(ErrorCode::Unauthenticated,
+                                         QStringLiteral("The request requires valid superuser authorization token.")));
+}
+
+} // namespace Outpost::Http
