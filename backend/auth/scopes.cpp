@@ -126,4 +126,43 @@ QString permissionName(Permission permission)
     return QStringLiteral("unknown");
 }
 
+QString roleName(Role role)
+{
+    switch (role) {
+    case Role::Owner:
+        return QStringLiteral("owner");
+    case Role::Admin:
+        return QStringLiteral("admin");
+    case Role::Editor:
+        return QStringLiteral("editor");
+    case Role::Viewer:
+        break;
+    }
+    return QStringLiteral("viewer");
+}
+
+std::optional<Role> parseRole(QStringView name)
+{
+    for (Role r : {Role::Owner, Role::Admin, Role::Editor, Role::Viewer})
+        if (name.compare(roleName(r), Qt::CaseInsensitive) == 0)
+            return r;
+    return std::nullopt;
+}
+
+bool roleGrants(Role role, Permission permission)
+{
+    switch (role) {
+    case Role::Owner:
+    case Role::Admin:
+        return true;
+    case Role::Editor:
+        return permission == Permission::RecordsRead || permission == Permission::RecordsWrite
+            || permission == Permission::LogsRead || permission == Permission::MetricsRead;
+    case Role::Viewer:
+        break;
+    }
+    return permission == Permission::RecordsRead || permission == Permission::LogsRead
+        || permission == Permission::MetricsRead;
+}
+
 } // namespace Outpost::Auth

@@ -2,6 +2,7 @@
 
 #include <QString>
 #include <QStringList>
+#include <optional>
 
 #include "../core/result.h"
 
@@ -48,5 +49,16 @@ private:
 
 // "records:read" etc. for documentation and errors.
 QString permissionName(Permission permission);
+
+// A superuser's role in the console and the admin API:
+//   owner   everything, including managing other superusers (owners too)
+//   admin   everything but managing owners
+//   editor  records of every collection (read and write), logs and metrics; no schema, accounts
+//           or keys
+//   viewer  read-only: records, logs, metrics
+enum class Role { Owner, Admin, Editor, Viewer };
+QString roleName(Role role);
+std::optional<Role> parseRole(QStringView name);
+bool roleGrants(Role role, Permission permission);
 
 } // namespace Outpost::Auth

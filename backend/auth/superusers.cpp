@@ -17,7 +17,8 @@ constexpr int kMaxPasswordBytes = 1024; // bounds the hashing work an attacker c
 
 Superuser readRow(const Store::Statement &s)
 {
-    return Superuser {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)};
+    return Superuser {
+        s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), parseRole(s.text(6)).value_or(Role::Viewer)};
 }
 
 QJsonObject fieldProblem(const QString &code, const QString &message)
@@ -55,6 +56,7 @@ QJsonObject Superuser::toRecord() const
                         {QStringLiteral("email"), email},
                         {QStringLiteral("emailVisibility"), false},
                         {QStringLiteral("verified"), true},
+                        {QStringLiteral("role"), roleName(role)},
                         {QStringLiteral("created"), created},
                         {QStringLiteral("updated"), updated}};
 }
@@ -105,7 +107,7 @@ QString Superusers::timestamp(qint64 ms)
     return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")) + u'Z';
 }
 
-Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &password)
+Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &password, Role role)
 {
     const QString email = emailIn.trimmed();
     QJsonObject fields; // every failing field at once, as PocketBase reports them
@@ -128,10 +130,10 @@ Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &p
     if (!hash)
         return hash.error();
     const QString now = timestamp(m_clock.nowMs());
-    Superuser user {Ids::randomId(), email, *hash, Ids::randomId(50), now, now};
+    Superuser user {Ids::randomId(), email, *hash, Ids::randomId(50), now, now, role};
     Status s = m_store.write([&user](Store::Database &db) -> Status {
-        auto insert = db.prepare("INSERT INTO _superusers(id, email, password_hash, token_key, created, updated) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)");
+        auto insert = db.prepare("INSERT INTO _superusers(id, email, password_hash, token_key, created, updated, role) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)");
         if (!insert)
             return insert.error();
         return insert->bind(1, user.id)
@@ -140,6 +142,7 @@ Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &p
             .bind(4, user.tokenKey)
             .bind(5, user.created)
             .bind(6, user.updated)
+            .bind(7, roleName(user.role))
             .run();
     });
     if (!s) {
@@ -155,8 +158,8 @@ Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &p
 
 Result<Superuser> Superusers::findByEmail(Store::Database &db, const QString &email) const
 {
-    auto select
-        = db.prepare("SELECT id, email, password_hash, token_key, created, updated FROM _superusers WHERE email = ?");
+    auto select = db.prepare("SELECT id, email, password_hash, token_key, created, updated, role FROM _superusers "
+                             "WHERE email = ?");
     if (!select)
         return select.error();
     select->bind(1, email);
@@ -204,8 +207,8 @@ Result<Superuser> Superusers::fromToken(Store::Database &reader, QByteArrayView 
         if (c.value(QStringLiteral("type")).toString() != u"auth"
             || c.value(QStringLiteral("collectionId")).toString() != QLatin1String(kCollectionId))
             return makeError(ErrorCode::Unauthenticated, QStringLiteral("wrong token type"));
-        Store::Statement *select = reader.cached("SELECT id, email, password_hash, token_key, created, updated "
-                                                 "FROM _superusers WHERE id = ?");
+        Store::Statement *select = reader.cached("SELECT id, email, password_hash, token_key, created, updated, "
+                                                 "role FROM _superusers WHERE id = ?");
         if (!select)
             return reader.lastError(QStringLiteral("prepare"));
         select->bind(1, c.value(QStringLiteral("id")).toString());

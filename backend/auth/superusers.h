@@ -9,6 +9,7 @@
 #include "../store/store.h"
 #include "jwt.h"
 #include "passwordhasher.h"
+#include "scopes.h"
 
 namespace Outpost::Auth {
 
@@ -20,6 +21,7 @@ struct Superuser
     QString tokenKey; // mixed into the token HMAC key: replacing it revokes every token of the account
     QString created;
     QString updated;
+    Role role = Role::Owner; // what the account may do (see Role)
 
     // The record as PocketBase's API shows a `_superusers` record (never the hash or token key).
     QJsonObject toRecord() const;
@@ -49,7 +51,7 @@ public:
 
     // InvalidArgument with every failing field in details["fields"] ({name: {code, message}}),
     // including a taken email (code validation_not_unique).
-    Result<Superuser> create(const QString &email, const QByteArray &password);
+    Result<Superuser> create(const QString &email, const QByteArray &password, Role role = Role::Owner);
 
     // InvalidArgument ("Failed to authenticate.", HTTP 400 as in PocketBase) for an unknown
     // identity and a wrong password alike, after the same amount of work. Records the attempt in the audit log with

@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QThread>
 
 namespace Outpost {
@@ -25,7 +26,11 @@ constexpr KeySpec kKeys[] = {
     {"allow_insecure_remote", "allow-insecure-remote", "OUTPOST_ALLOW_INSECURE_REMOTE"},
     {"tls_cert", "tls-cert", "OUTPOST_TLS_CERT"},
     {"tls_key", "tls-key", "OUTPOST_TLS_KEY"},
+    {"audit_retention_days", "audit-retention-days", "OUTPOST_AUDIT_RETENTION_DAYS"},
+    {"trusted_proxies", "trusted-proxies", "OUTPOST_TRUSTED_PROXIES"},
 };
+
+constexpr int kMaxRetentionDays = 36500;
 
 struct RawValue
 {
@@ -109,6 +114,30 @@ Status parseListen(const RawValue &raw, Config &config)
     return {};
 }
 
+// A list of CIDR ranges or single addresses, separated by commas or spaces. Read with
+// QHostAddress::parseSubnet, so "10.1" is the network 10.1.0.0/16 and a bare address is itself.
+Status parseTrustedProxies(const RawValue &raw, Config &config)
+{
+    static const QRegularExpression separators(QStringLiteral("[,\\s]+"));
+    for (const QString &item : raw.value.split(separators, Qt::SkipEmptyParts)) {
+        const QPair<QHostAddress, int> subnet = QHostAddress::parseSubnet(item);
+        if (subnet.second < 0)
+            return badValue(QStringLiteral("trusted_proxies"), raw,
+                            QStringLiteral("contains \"%1\", which is not an address or CIDR range").arg(item));
+        config.trustedProxies.append(subnet);
+    }
+    return {};
+}
+
+// What `outpostd config` shows: the ranges as read, e.g. "10.0.0.0/8, 127.0.0.1/32".
+QString trustedProxiesText(const Config &config)
+{
+    QStringList shown;
+    for (const auto &[address, length] : config.trustedProxies)
+        shown.append(address.toString() + u'/' + QString::number(length));
+    return shown.join(QStringLiteral(", "));
+}
+
 } // namespace
 
 QString configSourceName(ConfigSource source)
@@ -169,6 +198,9 @@ Result<Config> ConfigLoader::load(const QMap<QString, QString> &flags, const QPr
     raw.insert(QStringLiteral("allow_insecure_remote"), {QStringLiteral("false"), ConfigSource::Default, {}});
     raw.insert(QStringLiteral("tls_cert"), {QString(), ConfigSource::Default, {}});
     raw.insert(QStringLiteral("tls_key"), {QString(), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("trusted_proxies"), {QString(), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("audit_retention_days"),
+               {QString::number(config.auditRetentionDays), ConfigSource::Default, {}});
 
     // The config file itself is chosen by flag or environment, never by the file.
     QString configPath = flags.value(QStringLiteral("config"), env.value(QStringLiteral("OUTPOST_CONFIG")));
@@ -208,6 +240,13 @@ Result<Config> ConfigLoader::load(const QMap<QString, QString> &flags, const QPr
     if (!ok || config.threads < 1 || config.threads > 64)
         return badValue(QStringLiteral("threads"), threads, QStringLiteral("is not a whole number from 1 to 64"));
 
+    const RawValue &retention = raw[QStringLiteral("audit_retention_days")];
+    config.auditRetentionDays = retention.value.trimmed().toInt(&ok);
+    if (!ok || config.auditRetentionDays < 0 || config.auditRetentionDays > kMaxRetentionDays)
+        return badValue(
+            QStringLiteral("audit_retention_days"), retention,
+            QStringLiteral("is not a whole number of days from 0 (keep forever) to %1").arg(kMaxRetentionDays));
+
     const RawValue &durability = raw[QStringLiteral("durability")];
     if (durability.value == u"full")
         config.durability = Durability::Full;
@@ -239,10 +278,18 @@ Result<Config> ConfigLoader::load(const QMap<QString, QString> &flags, const QPr
                         QStringLiteral("is not a loopback address: serving it in plain HTTP needs "
                                        "--allow-insecure-remote, or set tls_cert and tls_key"));
 
+    if (auto s = parseTrustedProxies(raw[QStringLiteral("trusted_proxies")], config); !s)
+        return s.error();
+
     for (const auto &spec : kKeys) {
         const QString key = QString::fromLatin1(spec.key);
         const RawValue &v = raw[key];
-        config.entries.append({key, key == u"data_dir" ? config.dataDir : v.value, v.source, v.origin});
+        QString shown = v.value;
+        if (key == u"data_dir")
+            shown = config.dataDir;
+        else if (key == u"trusted_proxies")
+            shown = trustedProxiesText(config);
+        config.entries.append({key, shown, v.source, v.origin});
     }
     return config;
 }

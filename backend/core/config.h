@@ -3,6 +3,7 @@
 #include <QHostAddress>
 #include <QList>
 #include <QMap>
+#include <QPair>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
@@ -31,6 +32,9 @@ struct Config
     bool allowInsecureRemote = false;
     QString tlsCertFile;
     QString tlsKeyFile;
+    int auditRetentionDays = 90; // audit entries older than this are deleted; 0 keeps them forever
+    // Proxies whose X-Forwarded-For is believed (see Http::clientAddress); empty: none.
+    QList<QPair<QHostAddress, int>> trustedProxies;
     QString configFile; // empty when none was read
 
     struct Entry

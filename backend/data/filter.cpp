@@ -331,4 +331,17 @@ Result<CompiledFilter> compileFilter(QStringView expression, const FieldResolver
     return FilterParser(expression, std::move(*tokens), resolver, context).compile();
 }
 
+Result<CompiledFilter> compileRequestFilter(QStringView expression, const FieldResolver &resolver,
+                                            const FilterContext &context)
+{
+    auto compiled = compileFilter(expression, resolver, context);
+    if (compiled)
+        return compiled;
+    QString message = compiled.error().message;
+    if (message.startsWith(u"filter: "))
+        message = message.mid(8);
+    return makeError(ErrorCode::InvalidArgument, QStringLiteral("Invalid filter: %1").arg(message),
+                     compiled.error().details);
+}
+
 } // namespace Outpost::Data

@@ -111,4 +111,10 @@ struct CompiledFilter
 Result<CompiledFilter> compileFilter(QStringView expression, const FieldResolver &resolver,
                                      const FilterContext &context);
 
+// compileFilter() for a list's `filter` query parameter: the same, but an error's message reads
+// `Invalid filter: at position 14: ...` and its code is InvalidArgument (the API answers 400);
+// details are kept.
+Result<CompiledFilter> compileRequestFilter(QStringView expression, const FieldResolver &resolver,
+                                            const FilterContext &context);
+
 } // namespace Outpost::Data

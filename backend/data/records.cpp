@@ -613,14 +613,9 @@ Result<Where> listWhere(const CollectionSet &set, const Collection &c, const QSt
         return s.error();
     if (!filter.trimmed().isEmpty()) {
         RecordResolver resolver(set, c, access.superuser);
-        auto compiled = compileFilter(filter, resolver, access.context);
-        if (!compiled) {
-            QString message = compiled.error().message;
-            if (message.startsWith(u"filter: "))
-                message = message.mid(8);
-            return makeError(ErrorCode::InvalidArgument, QStringLiteral("Invalid filter: %1").arg(message),
-                             compiled.error().details);
-        }
+        auto compiled = compileRequestFilter(filter, resolver, access.context);
+        if (!compiled)
+            return compiled.error();
         where.add(*compiled);
     }
     return where;

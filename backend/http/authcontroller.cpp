@@ -3,7 +3,9 @@
 #include <QJsonDocument>
 #include <QThreadPool>
 
+#include "../auth/loginthrottle.h"
 #include "../auth/superusers.h"
+#include "clientaddress.h"
 
 namespace Outpost::Http {
 
@@ -33,8 +35,11 @@ Response authResponse(const Auth::Superusers &superusers, const Auth::Superuser 
 
 } // namespace
 
-AuthController::AuthController(Auth::Superusers &superusers, QThreadPool *blockingPool)
+AuthController::AuthController(Auth::Superusers &superusers, Auth::LoginThrottle &throttle,
+                               QList<QPair<QHostAddress, int>> trustedProxies, QThreadPool *blockingPool)
     : m_superusers(superusers)
+    , m_throttle(throttle)
+    , m_trustedProxies(std::move(trustedProxies))
     , m_pool(blockingPool)
 {
 }
@@ -69,12 +74,23 @@ void AuthController::authWithPassword(const Request &request, const Responder &r
     if (!fields.isEmpty())
         return responder.send(Response::problem(400, QStringLiteral("Failed to authenticate."), fields));
 
+    // Checked before the password is hashed: a refused attempt costs nothing. Unknown accounts are
+    // throttled like real ones, so a 429 says nothing about whether the account exists.
+    const QHostAddress client = clientAddress(request, m_trustedProxies);
+    const auto verdict = m_throttle.begin(identity.toString(), client);
+    if (!verdict.allowed) {
+        const qint64 seconds = verdict.retryAfterSeconds();
+        return responder.send(
+            Response::problem(429,
+                              QStringLiteral("Too many failed login attempts. Try again in %1 seconds.").arg(seconds))
+                .withHeader("Retry-After", QByteArray::number(seconds)));
+    }
     responder.runBlocking(m_pool,
-                          [this, identity = identity.toString(), password = password.toString().toUtf8(),
-                           address = request.peer.toString()] {
-                              auto user = m_superusers.login(identity, password, address);
+                          [this, identity = identity.toString(), password = password.toString().toUtf8(), client] {
+                              auto user = m_superusers.login(identity, password, client.toString());
                               if (!user)
                                   return Response::fromError(user.error());
+                              m_throttle.succeeded(identity, client);
                               return authResponse(m_superusers, *user);
                           });
 }

@@ -7,6 +7,7 @@
 #include "../data/collections.h"
 #include "../data/filter.h"
 #include "../store/sqlite.h"
+#include "listing.h"
 #include "openapi.h"
 #include "requestcontext.h"
 
@@ -31,41 +32,6 @@ public:
         return Data::ResolvedField {QStringLiteral("json_extract(definition, '$.%1')").arg(path.first()), false};
     }
 };
-
-Result<QString> collectionOrder(const QString &sort, const CollectionFieldResolver &resolver)
-{
-    QStringList terms;
-    for (QString item : sort.split(u',', Qt::SkipEmptyParts)) {
-        item = item.trimmed();
-        const bool descending = item.startsWith(u'-');
-        if (descending || item.startsWith(u'+'))
-            item = item.mid(1);
-        if (!Data::isValidIdentifier(item))
-            return makeError(ErrorCode::InvalidArgument, QStringLiteral("Invalid sort field \"%1\".").arg(item));
-        auto resolved = resolver.resolve({item});
-        if (!resolved)
-            return resolved.error();
-        terms.append(resolved->sqlExpression + (descending ? QStringLiteral(" DESC") : QString()));
-    }
-    terms.append(QStringLiteral("name COLLATE NOCASE"));
-    return QString(QStringLiteral(" ORDER BY ") + terms.join(u','));
-}
-
-std::optional<Response> positiveInt(const Request &request, const QString &name, int fallback, int &out)
-{
-    out = fallback;
-    const QString text = request.query.queryItemValue(name, QUrl::FullyDecoded).trimmed();
-    if (text.isEmpty())
-        return std::nullopt;
-    bool ok = false;
-    const int value = text.toInt(&ok);
-    if (!ok)
-        return Response::problem(400,
-                                 QStringLiteral("The %1 parameter must be an integer, not \"%2\".").arg(name, text));
-    if (value > 0)
-        out = value;
-    return std::nullopt;
-}
 
 Response collectionResponse(const Result<Data::Collection> &c)
 {
@@ -109,66 +75,24 @@ void CollectionsController::registerRoutes(Router &router) const
 
 void CollectionsController::list(const Request &request, const Responder &responder) const
 {
-    int page = 1, perPage = 30;
-    if (auto bad = positiveInt(request, QStringLiteral("page"), 1, page))
+    ListParams params;
+    if (auto bad = parseListParams(request, 30, 1000, params))
         return responder.send(*bad);
-    if (auto bad = positiveInt(request, QStringLiteral("perPage"), 30, perPage))
-        return responder.send(*bad);
-    perPage = qMin(perPage, 1000);
-    const CollectionFieldResolver resolver;
-    QString where;
-    QVariantList params;
-    const QString filter = request.query.queryItemValue(QStringLiteral("filter"), QUrl::FullyDecoded);
-    if (!filter.trimmed().isEmpty()) {
-        const RequestContext context = contextFor(request, m_clock);
-        auto compiled = Data::compileFilter(filter, resolver, context.access.context);
-        if (!compiled)
-            return responder.send(
-                Response::problem(400, QStringLiteral("Invalid filter: %1").arg(compiled.error().message)));
-        where = QStringLiteral(" WHERE ") + compiled->sql;
-        params = compiled->params;
-    }
-    auto order = collectionOrder(request.query.queryItemValue(QStringLiteral("sort"), QUrl::FullyDecoded), resolver);
-    if (!order)
-        return responder.send(Response::fromError(order.error()));
-    Store::Database &db = *request.reader;
-    auto s = db.prepare(
-        (QStringLiteral("SELECT id FROM _collections") + where + *order + QStringLiteral(" LIMIT ? OFFSET ?"))
-            .toUtf8()
-            .constData());
-    if (!s)
-        return responder.send(Response::fromError(s.error()));
-    for (qsizetype i = 0; i < params.size(); ++i)
-        s->bind(int(i) + 1, params[i]);
-    s->bind(int(params.size()) + 1, qint64(perPage)).bind(int(params.size()) + 2, qint64(page - 1) * perPage);
     auto snapshot = m_collections.snapshot();
     if (!snapshot)
         return responder.send(Response::fromError(snapshot.error()));
-    QJsonArray items;
-    for (;;) {
-        auto row = s->step();
-        if (!row)
-            return responder.send(Response::fromError(row.error()));
-        if (!*row)
-            break;
-        if (const Data::Collection *c = (*snapshot)->find(s->text(0)))
-            items.append(c->toJson());
-    }
-    auto count = db.prepare((QStringLiteral("SELECT COUNT(*) FROM _collections") + where).toUtf8().constData());
-    if (!count)
-        return responder.send(Response::fromError(count.error()));
-    for (qsizetype i = 0; i < params.size(); ++i)
-        count->bind(int(i) + 1, params[i]);
-    auto row = count->step();
-    if (!row)
-        return responder.send(Response::fromError(row.error()));
-    const qint64 total = count->int64(0);
-    responder.send(withETag(Response::json(QJsonObject {{QStringLiteral("page"), page},
-                                                        {QStringLiteral("perPage"), perPage},
-                                                        {QStringLiteral("totalItems"), total},
-                                                        {QStringLiteral("totalPages"), (total + perPage - 1) / perPage},
-                                                        {QStringLiteral("items"), items}}),
-                            request));
+    const CollectionFieldResolver resolver;
+    const TableListing listing {.columns = QStringLiteral("id"),
+                                .table = QStringLiteral("_collections"),
+                                .resolver = &resolver,
+                                .defaultSort = {},
+                                .tieBreak = QStringLiteral("name COLLATE NOCASE"),
+                                .item = [set = *snapshot](const Store::Statement &row) {
+                                    const Data::Collection *c = set->find(row.text(0));
+                                    return c ? QJsonValue(c->toJson()) : QJsonValue(QJsonValue::Undefined);
+                                }};
+    auto page = listTable(*request.reader, listing, params, contextFor(request, m_clock).access.context);
+    responder.send(withETag(page ? Response::json(*page) : Response::fromError(page.error()), request));
 }
 
 void CollectionsController::view(const Request &request, const Responder &responder) const

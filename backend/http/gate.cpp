@@ -42,6 +42,13 @@ Response keyRefused(Auth::ApiKeys::Refusal refusal)
     return Response::problem(403, QStringLiteral("The API key may not be used from this address."));
 }
 
+Response roleRefused(Auth::Role role, Auth::Permission permission)
+{
+    return Response::problem(
+        403,
+        QStringLiteral("The %1 role does not allow %2.").arg(Auth::roleName(role), Auth::permissionName(permission)));
+}
+
 } // namespace
 
 Gate::Gate(const Auth::Superusers &superusers, Auth::ApiKeys &keys)
@@ -77,6 +84,7 @@ std::optional<Response> Gate::identify(Request &request) const
             caller.kind = Caller::Kind::Superuser;
             caller.id = user->id;
             caller.record = user->toRecord();
+            caller.role = user->role;
         }
     }
     return std::nullopt;
@@ -95,13 +103,17 @@ std::optional<Response> Gate::admit(Request &request, const Policy &policy) cons
             return Response::problem(
                 403,
                 QStringLiteral("The API key's scopes do not include %1.").arg(Auth::permissionName(policy.permission)));
+        if (caller.kind == Caller::Kind::Superuser && !Auth::roleGrants(caller.role, policy.permission))
+            return roleRefused(caller.role, policy.permission);
         return std::nullopt;
     case Policy::Kind::Permission:
         break;
     }
     switch (caller.kind) {
     case Caller::Kind::Superuser:
-        return std::nullopt;
+        if (Auth::roleGrants(caller.role, policy.permission))
+            return std::nullopt;
+        return roleRefused(caller.role, policy.permission);
     case Caller::Kind::ApiKey:
         if (caller.scopes.grants(policy.permission))
             return std::nullopt;

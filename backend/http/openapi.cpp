@@ -21,6 +21,7 @@ const QString kFixedTags[][2] = {
     {u"collections"_s, u"Collection definitions: fields, indexes and access rules."_s},
     {u"batch"_s, u"Several record requests in one transaction."_s},
     {u"keys"_s, u"API keys: scoped, revocable credentials for programs. Every change is recorded in the audit log."_s},
+    {u"logs"_s, u"The audit log: logins and changes to accounts and keys. Read-only."_s},
 };
 
 QJsonObject info(const QString &version)
@@ -101,6 +102,8 @@ QJsonObject buildOpenApiDocument(const QList<Data::Collection> &collections, con
     addAdminPaths(paths);
     addKeySchemas(schemas);
     addKeyPaths(paths);
+    addLogSchemas(schemas);
+    addLogPaths(paths);
     QJsonArray tags;
     QStringList tagNames;
     for (const auto &tag : kFixedTags) {

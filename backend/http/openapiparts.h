@@ -14,6 +14,7 @@
 //   openapiparts.cpp    JSON Schema and OpenAPI building blocks, the shared components, operations
 //   openapiadmin.cpp    the fixed API: field and collection definitions, health, auth, batch
 //   openapikeys.cpp     the API keys admin API
+//   openapilogs.cpp     the logs API (the audit log)
 //   openapirecords.cpp  what each collection adds: record schemas and the records, export and import
 //                       operations
 //   openapi.cpp         the document: info, servers, tags, security schemes, pruning
@@ -98,12 +99,14 @@ void addOperation(QJsonObject &paths, const Operation &op);
 void addOperations(QJsonObject &paths, const QList<Operation> &operations, const QString &tag = {},
                    std::optional<Auth::Permission> scope = {});
 
-// ---- The parts of the document (openapiadmin.cpp, openapikeys.cpp, openapirecords.cpp) -----------
+// ---- The parts of the document (openapiadmin.cpp, openapikeys.cpp, openapilogs.cpp, openapirecords.cpp)
 
 void addAdminSchemas(QJsonObject &schemas);
 void addAdminPaths(QJsonObject &paths);
 void addKeySchemas(QJsonObject &schemas);
 void addKeyPaths(QJsonObject &paths);
+void addLogSchemas(QJsonObject &schemas);
+void addLogPaths(QJsonObject &paths);
 QJsonObject apiKeyScheme(); // the `apiKey` security scheme, describing the scopes
 // Per collection: its schemas, paths and tag. Tag names are kept unique against `takenTags`.
 void addCollectionParts(const QList<Data::Collection> &collections, const QStringList &takenTags, QJsonObject &schemas,

@@ -9,6 +9,7 @@
 #include "../data/collections.h"
 #include "../data/records.h"
 #include "../store/store.h"
+#include "listing.h"
 #include "requestcontext.h"
 
 namespace Outpost::Http {
@@ -16,30 +17,6 @@ namespace Outpost::Http {
 namespace {
 
 constexpr int kMaxBatchRequests = 50;
-
-// An optional positive integer query parameter.
-std::optional<Response> intParam(const Request &request, const QString &name, int &out)
-{
-    const QString text = request.query.queryItemValue(name, QUrl::FullyDecoded).trimmed();
-    if (text.isEmpty())
-        return std::nullopt;
-    bool ok = false;
-    const qint64 value = text.toLongLong(&ok);
-    if (!ok)
-        return Response::problem(
-            400, QStringLiteral("The %1 parameter must be an integer, not \"%2\".").arg(name, text),
-            QJsonObject {{name,
-                          QJsonObject {{QStringLiteral("code"), QStringLiteral("validation_invalid_int")},
-                                       {QStringLiteral("message"), QStringLiteral("Must be an integer.")}}}});
-    out = int(std::clamp<qint64>(value, 0, 1'000'000'000));
-    return std::nullopt;
-}
-
-bool boolParam(const Request &request, const QString &name)
-{
-    const QString text = request.query.queryItemValue(name, QUrl::FullyDecoded).trimmed().toLower();
-    return text == u"1" || text == u"true";
-}
 
 Response recordResponse(const Result<QJsonObject> &record, int status = 200)
 {
@@ -98,17 +75,15 @@ void RecordsController::list(const Request &request, const Responder &responder)
     auto route = openCollectionRoute(m_collections, m_clock, request, responder, Auth::Permission::RecordsRead);
     if (!route)
         return;
+    ListParams params;
+    if (auto bad = parseListParams(request, Data::kDefaultPerPage, Data::kMaxPerPage, params))
+        return responder.send(*bad);
     Data::ListQuery query;
-    query.perPage = Data::kDefaultPerPage;
-    if (auto bad = intParam(request, QStringLiteral("page"), query.page))
-        return responder.send(*bad);
-    if (auto bad = intParam(request, QStringLiteral("perPage"), query.perPage))
-        return responder.send(*bad);
-    if (query.perPage <= 0)
-        query.perPage = Data::kDefaultPerPage;
-    query.sort = request.query.queryItemValue(QStringLiteral("sort"), QUrl::FullyDecoded);
-    query.filter = request.query.queryItemValue(QStringLiteral("filter"), QUrl::FullyDecoded);
-    query.skipTotal = boolParam(request, QStringLiteral("skipTotal"));
+    query.page = params.page;
+    query.perPage = params.perPage;
+    query.sort = params.sort;
+    query.filter = params.filter;
+    query.skipTotal = params.skipTotal;
     query.shape = shapeOf(request);
     auto result = m_records.list(*request.reader, *route->snapshot, *route->collection, query, route->context.access);
     responder.send(withETag(recordResponse(result), request));

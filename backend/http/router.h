@@ -34,6 +34,7 @@ struct Caller
     QString id; // the superuser's or the key's id
     QJsonObject record; // a superuser's record, as @request.auth sees it
     Auth::Scopes scopes; // an API key's scopes
+    Auth::Role role = Auth::Role::Viewer; // a superuser's role
     bool sentToken = false; // an Authorization header was present (even one that did not verify)
 
     QString label() const; // "superuser:ID", "apikey:ID" or "guest", for audit entries
@@ -42,9 +43,10 @@ struct Caller
 // What a route demands of its caller; every route declares one (Router::add).
 //   open()          anyone; the handler decides (health, login)
 //   rules(p)        records routes: guests and users under the collection's rules, superusers
-//                   always; an API key needs `p` for the route's collection (the gate checks that
-//                   it has `p` for some collection, the handler checks the one named)
-//   needs(p)        superusers, and API keys whose scopes grant `p`; guests get 401
+//                   whose role grants `p`; an API key needs `p` for the route's collection (the
+//                   gate checks that it has `p` for some collection, the handler the one named)
+//   needs(p)        superusers whose role grants `p` (Auth::roleGrants), and API keys whose
+//                   scopes grant it; guests get 401
 struct Policy
 {
     enum class Kind : quint8 { Open, Rules, Permission };

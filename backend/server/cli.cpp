@@ -36,7 +36,8 @@ QString daemonUsage()
                "Commands:\n"
                "  serve                     run the API server until SIGINT/SIGTERM\n"
                "  superuser create EMAIL    create a console superuser; the password is read from\n"
-               "                            the terminal, from stdin, or from --password-file FILE\n"
+               "                            the terminal, from stdin, or from --password-file FILE;\n"
+               "                            --role owner|admin|editor|viewer (default owner)\n"
                "  apikey create --name NAME --scopes S1,S2 [--expires DATE] [--cidrs C1,C2]\n"
                "                            create an API key and print its secret (shown this once)\n"
                "  apikey list               list the keys (prefix, name, scopes, expiry, last use)\n"
@@ -94,13 +95,20 @@ Result<QByteArray> readPassword(const QMap<QString, QString> &options)
 
 int createSuperuser(const QStringList &args)
 {
-    auto parsed = parseArgs(args, configValueOptions() << QStringLiteral("password-file"), configSwitches());
+    auto parsed = parseArgs(args, configValueOptions() << QStringLiteral("password-file") << QStringLiteral("role"),
+                            configSwitches());
     if (!parsed) {
         printError(QStringLiteral("outpostd superuser create"), parsed.error().message);
         return Usage;
     }
     if (parsed->positional.size() != 1) {
         printError(QStringLiteral("outpostd superuser create"), QStringLiteral("expected exactly one EMAIL argument"));
+        return Usage;
+    }
+    const auto role = Auth::parseRole(parsed->options.value(QStringLiteral("role"), QStringLiteral("owner")));
+    if (!role) {
+        printError(QStringLiteral("outpostd superuser create"),
+                   QStringLiteral("--role must be owner, admin, editor or viewer"));
         return Usage;
     }
     auto config = ConfigLoader::load(parsed->options, QProcessEnvironment::systemEnvironment());
@@ -127,7 +135,7 @@ int createSuperuser(const QStringList &args)
     Auth::PasswordHasher hasher;
     Auth::Jwt jwt(key->secret, key->keyId, clock);
     Auth::Superusers superusers(**store, hasher, jwt, clock);
-    auto user = superusers.create(parsed->positional.first(), *password);
+    auto user = superusers.create(parsed->positional.first(), *password, *role);
     if (!user) {
         QString message = user.error().message;
         const QJsonObject fields = user.error().details.value(QStringLiteral("fields")).toObject();
@@ -137,7 +145,8 @@ int createSuperuser(const QStringList &args)
         printError(QStringLiteral("outpostd superuser create"), message);
         return user.error().code == ErrorCode::InvalidArgument ? Usage : Failure;
     }
-    out() << "Created superuser " << user->email << " (id " << user->id << ") in " << config->dataDir << Qt::endl;
+    out() << "Created superuser " << user->email << " (id " << user->id << ", role " << Auth::roleName(user->role)
+          << ") in " << config->dataDir << Qt::endl;
     return Ok;
 }
 
@@ -289,9 +298,11 @@ void printError(const QString &program, const QString &message)
 
 QStringList configValueOptions()
 {
-    return {QStringLiteral("config"),  QStringLiteral("data-dir"),   QStringLiteral("listen"),
-            QStringLiteral("threads"), QStringLiteral("durability"), QStringLiteral("tls-cert"),
-            QStringLiteral("tls-key")};
+    return {QStringLiteral("config"),         QStringLiteral("data-dir"),
+            QStringLiteral("listen"),         QStringLiteral("threads"),
+            QStringLiteral("durability"),     QStringLiteral("tls-cert"),
+            QStringLiteral("tls-key"),        QStringLiteral("audit-retention-days"),
+            QStringLiteral("trusted-proxies")};
 }
 
 QStringList configSwitches()
@@ -310,7 +321,9 @@ QString serveOptionsHelp()
         "  --threads N               network threads (default: number of cores)\n"
         "  --durability full|normal  full: every acknowledged write survives power loss (default)\n"
         "  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate chain and key\n"
-        "  --allow-insecure-remote   allow plain HTTP on a non-loopback address\n");
+        "  --allow-insecure-remote   allow plain HTTP on a non-loopback address\n"
+        "  --audit-retention-days N  delete audit entries older than N days (default: 90; 0: keep forever)\n"
+        "  --trusted-proxies CIDRS   proxies whose X-Forwarded-For names the client (default: none)\n");
 }
 
 Result<Config> loadConfig(const QStringList &args, const QString &program)

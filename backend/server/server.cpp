@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "../auth/apikeys.h"
+#include "../auth/auditretention.h"
 #include "../auth/jwt.h"
+#include "../auth/loginthrottle.h"
 #include "../auth/passwordhasher.h"
 #include "../auth/superusers.h"
 #include "../data/collections.h"
@@ -21,6 +23,7 @@
 #include "../http/healthcontroller.h"
 #include "../http/httpserver.h"
 #include "../http/keyscontroller.h"
+#include "../http/logscontroller.h"
 #include "../http/recordscontroller.h"
 #include "../http/router.h"
 #include "../http/transfercontroller.h"
@@ -130,7 +133,9 @@ Status Server::start()
     m_gate->install(*m_router);
     m_health = std::make_unique<Http::HealthController>(*m_clock, m_startedMs);
     m_health->registerRoutes(*m_router);
-    m_auth = std::make_unique<Http::AuthController>(*m_superusers, &m_blockingPool);
+    m_loginThrottle = std::make_unique<Auth::LoginThrottle>(*m_clock);
+    m_auth = std::make_unique<Http::AuthController>(*m_superusers, *m_loginThrottle, m_config.trustedProxies,
+                                                    &m_blockingPool);
     m_auth->registerRoutes(*m_router);
     m_collectionsApi = std::make_unique<Http::CollectionsController>(*m_collections, *m_clock, &m_blockingPool);
     m_collectionsApi->registerRoutes(*m_router);
@@ -141,6 +146,11 @@ Status Server::start()
     m_transferApi->registerRoutes(*m_router);
     m_keysApi = std::make_unique<Http::KeysController>(*m_apiKeys, &m_blockingPool);
     m_keysApi->registerRoutes(*m_router);
+    m_logsApi = std::make_unique<Http::LogsController>(*m_store, *m_clock, &m_blockingPool);
+    m_logsApi->registerRoutes(*m_router);
+    m_auditRetention
+        = std::make_unique<Auth::AuditRetention>(*m_store, *m_clock, m_config.auditRetentionDays, &m_blockingPool);
+    m_auditRetention->start();
 
     Http::HttpServer::Options options;
     options.host = m_config.listenHost;
@@ -165,11 +175,14 @@ void Server::stop(int drainMs)
         m_http->stop(drainMs);
     m_http.reset();
     m_blockingPool.waitForDone(); // password checks still running finish before the store closes
+    m_auditRetention.reset();
+    m_logsApi.reset();
     m_keysApi.reset();
     m_transferApi.reset();
     m_recordsApi.reset();
     m_collectionsApi.reset();
     m_auth.reset();
+    m_loginThrottle.reset();
     m_health.reset();
     m_router.reset();
     m_records.reset();

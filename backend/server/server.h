@@ -18,6 +18,8 @@ class PasswordHasher;
 class Jwt;
 class Superusers;
 class ApiKeys;
+class AuditRetention;
+class LoginThrottle;
 } // namespace Outpost::Auth
 namespace Outpost::Data {
 class Collections;
@@ -32,6 +34,7 @@ class Router;
 class HealthController;
 class AuthController;
 class KeysController;
+class LogsController;
 class Gate;
 } // namespace Outpost::Http
 
@@ -129,11 +132,14 @@ private:
     std::unique_ptr<Data::Records> m_records;
     std::unique_ptr<Http::Router> m_router;
     std::unique_ptr<Http::HealthController> m_health;
+    std::unique_ptr<Auth::LoginThrottle> m_loginThrottle;
     std::unique_ptr<Http::AuthController> m_auth;
     std::unique_ptr<Http::CollectionsController> m_collectionsApi;
     std::unique_ptr<Http::RecordsController> m_recordsApi;
     std::unique_ptr<Http::TransferController> m_transferApi;
     std::unique_ptr<Http::KeysController> m_keysApi;
+    std::unique_ptr<Http::LogsController> m_logsApi;
+    std::unique_ptr<Auth::AuditRetention> m_auditRetention;
     std::unique_ptr<Http::HttpServer> m_http;
 };
 

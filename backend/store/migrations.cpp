@@ -41,6 +41,10 @@ constexpr Migration kData[] = {
      " last_used INTEGER NOT NULL DEFAULT 0,"
      " last_used_from TEXT NOT NULL DEFAULT '',"
      " request_count INTEGER NOT NULL DEFAULT 0) STRICT;"},
+    // Superusers that existed before roles keep what they could do: everything.
+    {4, "superuser roles",
+     "ALTER TABLE _superusers ADD COLUMN role TEXT NOT NULL DEFAULT 'owner'"
+     " CHECK (role IN ('owner', 'admin', 'editor', 'viewer'));"},
 };
 
 constexpr Migration kLogs[] = {

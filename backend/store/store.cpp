@@ -267,23 +267,34 @@ Result<std::unique_ptr<Database>> Store::openReader() const
 
 Status Store::read(const std::function<Status(Database &)> &fn)
 {
+    return borrowReader(m_readers, dataPath(), fn);
+}
+
+Status Store::readLog(const std::function<Status(Database &)> &fn)
+{
+    return borrowReader(m_logReaders, logsPath(), fn);
+}
+
+Status Store::borrowReader(std::vector<std::unique_ptr<Database>> &pool, const QString &path,
+                           const std::function<Status(Database &)> &fn)
+{
     std::unique_ptr<Database> db;
     {
         std::lock_guard lock(m_poolMutex);
-        if (!m_readers.empty()) {
-            db = std::move(m_readers.back());
-            m_readers.pop_back();
+        if (!pool.empty()) {
+            db = std::move(pool.back());
+            pool.pop_back();
         }
     }
     if (!db) {
-        auto opened = openReader();
+        auto opened = Database::open(path, Database::Mode::ReadOnly);
         if (!opened)
             return opened.error();
         db = std::move(opened).value();
     }
     Status result = fn(*db);
     std::lock_guard lock(m_poolMutex);
-    m_readers.push_back(std::move(db));
+    pool.push_back(std::move(db));
     return result;
 }
 

@@ -68,6 +68,8 @@ public:
     Status writeLog(const std::function<Status(Database &)> &fn);
     // Runs `fn` on a pooled read-only connection to data.db.
     Status read(const std::function<Status(Database &)> &fn);
+    // Runs `fn` on a pooled read-only connection to logs.db. Blocks like read().
+    Status readLog(const std::function<Status(Database &)> &fn);
 
     // A read-only connection for the calling thread to own (one per network thread).
     Result<std::unique_ptr<Database>> openReader() const;
@@ -90,6 +92,10 @@ private:
 
     explicit Store(Options options);
     Status runInTransaction(std::mutex &mutex, Database &db, const std::function<Status(Database &)> &fn);
+    // Runs `fn` on a connection to `path` taken from `pool` (guarded by m_poolMutex), opened if
+    // the pool is empty, and puts it back afterwards.
+    Status borrowReader(std::vector<std::unique_ptr<Database>> &pool, const QString &path,
+                        const std::function<Status(Database &)> &fn);
     // The writer thread's loop and its steps; they alone touch m_writer once open() has returned.
     void runWriter();
     void runGroup(std::vector<WriteJob> &group);
@@ -106,7 +112,8 @@ private:
     std::mutex m_logMutex;
     std::unique_ptr<Database> m_logWriter;
     std::mutex m_poolMutex;
-    std::vector<std::unique_ptr<Database>> m_readers;
+    std::vector<std::unique_ptr<Database>> m_readers; // data.db
+    std::vector<std::unique_ptr<Database>> m_logReaders; // logs.db
 };
 
 } // namespace Outpost::Store

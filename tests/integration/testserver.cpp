@@ -255,6 +255,7 @@ bool TestServer::start()
     config.listenHost = QHostAddress(QHostAddress::LocalHost);
     config.listenPort = 0;
     config.threads = m_options.threads;
+    config.trustedProxies = m_trustedProxies;
     m_server = std::make_unique<Server>(config, m_options.clock);
     if (m_options.limits)
         m_server->setLimits(*m_options.limits);

@@ -106,6 +106,8 @@ public:
     // False (with errorString()) if the directory or the server cannot be set up.
     bool start();
     QString errorString() const { return m_error; }
+    // Config::trustedProxies for the next start(); none by default.
+    void setTrustedProxies(QList<QPair<QHostAddress, int>> cidrs) { m_trustedProxies = std::move(cidrs); }
 
     Server &server() { return *m_server; }
     quint16 port() const { return m_server ? m_server->port() : 0; }
@@ -121,6 +123,7 @@ public:
 
 private:
     Options m_options;
+    QList<QPair<QHostAddress, int>> m_trustedProxies;
     QTemporaryDir m_dir;
     std::unique_ptr<Server> m_server;
     QString m_error;

@@ -96,6 +96,7 @@ QMap<QByteArray, Row> TestPermissions::table(const QString &recordId) const
         {"PATCH /api/keys/{id}", {Demand::Permission, P::KeysManage, "/api/keys/nosuchkey000000", "{}"}},
         {"DELETE /api/keys/{id}", {Demand::Permission, P::KeysManage, "/api/keys/nosuchkey000000", {}}},
         {"POST /api/keys/{id}/rotate", {Demand::Permission, P::KeysManage, "/api/keys/nosuchkey000000/rotate", "{}"}},
+        {"GET /api/logs/audit", {Demand::Permission, P::LogsRead, "/api/logs/audit", {}}},
     };
 }
 
@@ -207,6 +208,15 @@ void TestPermissions::everyCallerOnEveryRoute()
          Expect::Forbidden, Expect::Forbidden},
     };
 
+    // A superuser of each role below owner (owners are the "superuser" caller above).
+    QMap<Auth::Role, QByteArray> roleTokens;
+    for (Auth::Role role : {Auth::Role::Admin, Auth::Role::Editor, Auth::Role::Viewer}) {
+        auto user = api.server().server().superusers().create(Auth::roleName(role) + QStringLiteral("@example.com"),
+                                                              "a long enough password", role);
+        QVERIFY(user.ok());
+        roleTokens[role] = api.server().server().superusers().issueToken(*user);
+    }
+
     const auto rows = table(recordId);
     int checked = 0;
     const auto check = [&](const QString &who, const QByteArray &authorization, const QByteArray &key, const Row &row,
@@ -254,6 +264,13 @@ void TestPermissions::everyCallerOnEveryRoute()
             check(QString::fromLatin1(caller.name), caller.authorization, it.key(), row, expect);
             if (QTest::currentTestFailed())
                 return;
+        }
+        // Roles: what Auth::roleGrants() allows passes (rules do not hold a superuser back), the rest
+        // is refused by the gate.
+        for (auto r = roleTokens.cbegin(); r != roleTokens.cend(); ++r) {
+            const bool needsPermission = row.demand != Demand::Open && row.demand != Demand::SuperuserToken;
+            check(Auth::roleName(r.key()) + QStringLiteral(" superuser"), r.value(), it.key(), row,
+                  !needsPermission || Auth::roleGrants(r.key(), row.permission) ? Expect::Pass : Expect::Forbidden);
         }
         // Keys holding exactly one scope: the one the route needs passes, every other is refused.
         if (row.demand != Demand::Open && row.demand != Demand::SuperuserToken) {

@@ -34,6 +34,8 @@ constexpr KeyNames kNames[] = {
     {"allow_insecure_remote", "allow-insecure-remote", "OUTPOST_ALLOW_INSECURE_REMOTE"},
     {"tls_cert", "tls-cert", "OUTPOST_TLS_CERT"},
     {"tls_key", "tls-key", "OUTPOST_TLS_KEY"},
+    {"audit_retention_days", "audit-retention-days", "OUTPOST_AUDIT_RETENTION_DAYS"},
+    {"trusted_proxies", "trusted-proxies", "OUTPOST_TRUSTED_PROXIES"},
 };
 
 const KeyNames &namesOf(const QString &key)
@@ -61,6 +63,14 @@ QString fieldText(const Config &config, const QString &key)
         return config.tlsCertFile;
     if (key == u"tls_key")
         return config.tlsKeyFile;
+    if (key == u"audit_retention_days")
+        return QString::number(config.auditRetentionDays);
+    if (key == u"trusted_proxies") {
+        QStringList ranges;
+        for (const auto &[address, length] : config.trustedProxies)
+            ranges << address.toString() + u'/' + QString::number(length);
+        return ranges.join(QStringLiteral(", "));
+    }
     return {};
 }
 
@@ -109,6 +119,7 @@ private slots:
     void booleans_data();
     void booleans();
     void relativeDataDirIsMadeAbsolute();
+    void auditRetentionZeroKeepsForever();
     void errors_data();
     void errors();
     void unreadableTlsFile();
@@ -177,6 +188,8 @@ void TestConfig::defaults()
     QCOMPARE(config->allowInsecureRemote, false);
     QVERIFY(config->tlsCertFile.isEmpty());
     QVERIFY(config->tlsKeyFile.isEmpty());
+    QCOMPARE(config->auditRetentionDays, 90);
+    QVERIFY(config->trustedProxies.isEmpty());
     QVERIFY(config->configFile.isEmpty());
     QVERIFY(!config->tlsEnabled());
     QCOMPARE(config->baseUrl(), QStringLiteral("http://127.0.0.1:8090"));
@@ -188,6 +201,8 @@ void TestConfig::defaults()
                                       QStringLiteral("full"),
                                       QStringLiteral("false"),
                                       QString(),
+                                      QString(),
+                                      QStringLiteral("90"),
                                       QString()};
     for (qsizetype i = 0; i < config->entries.size(); ++i) {
         const auto &entry = config->entries.at(i);
@@ -271,6 +286,10 @@ void TestConfig::keyFromEachSource_data()
          QStringLiteral("@DIR@/cert.pem")},
         {{QStringLiteral("tls_key=@DIR@/key.pem"), QStringLiteral("tls_cert=@DIR@/cert.pem")},
          QStringLiteral("@DIR@/key.pem")},
+        {{QStringLiteral("audit_retention_days=365")}, QStringLiteral("365")},
+        // Commas and spaces separate; a bare address is its own /32 or /128.
+        {{QStringLiteral("trusted_proxies=10.0.0.0/8, 127.0.0.1 ::1,fd00::/8")},
+         QStringLiteral("10.0.0.0/8, 127.0.0.1/32, ::1/128, fd00::/8")},
     };
     const char *sourceNames[] = {"file", "env", "flag"};
     for (int source : {FromFile, FromEnvironment, FromFlag}) {
@@ -531,6 +550,15 @@ void TestConfig::relativeDataDirIsMadeAbsolute()
     QCOMPARE(entry->source, ConfigSource::Environment);
 }
 
+void TestConfig::auditRetentionZeroKeepsForever()
+{
+    QProcessEnvironment env = baseEnvironment();
+    env.insert(QStringLiteral("OUTPOST_AUDIT_RETENTION_DAYS"), QStringLiteral(" 0 "));
+    auto config = ConfigLoader::load({}, env);
+    QVERIFY2(config.ok(), qPrintable(config.ok() ? QString() : config.error().message));
+    QCOMPARE(config->auditRetentionDays, 0);
+}
+
 void TestConfig::errors_data()
 {
     QTest::addColumn<QStringList>("fileLines"); // empty: no config file
@@ -568,6 +596,26 @@ void TestConfig::errors_data()
                                                  QStringLiteral("1 to 64")};
     QTest::newRow("threads negative") << none << none << QStringList {QStringLiteral("threads=-2")}
                                       << QStringList {QStringLiteral("threads"), QStringLiteral("\"-2\"")};
+    QTest::newRow("retention negative") << none << none << QStringList {QStringLiteral("audit-retention-days=-1")}
+                                        << QStringList {
+                                               QStringLiteral("audit_retention_days (from --audit-retention-days)"),
+                                               QStringLiteral("\"-1\""), QStringLiteral("0 (keep forever)")};
+    QTest::newRow("retention too long") << none << QStringList {QStringLiteral("OUTPOST_AUDIT_RETENTION_DAYS=36501")}
+                                        << none
+                                        << QStringList {QStringLiteral(
+                                                            "audit_retention_days (from OUTPOST_AUDIT_RETENTION_DAYS)"),
+                                                        QStringLiteral("36500")};
+    QTest::newRow("retention not a number")
+        << QStringList {QStringLiteral("audit_retention_days = 90d")} << none << none
+        << QStringList {QStringLiteral("audit_retention_days (from @FILE@:1)"), QStringLiteral("\"90d\""),
+                        QStringLiteral("whole number of days")};
+    QTest::newRow("trusted proxy not an address")
+        << none << QStringList {QStringLiteral("OUTPOST_TRUSTED_PROXIES=10.0.0.0/8, proxy.local")} << none
+        << QStringList {QStringLiteral("trusted_proxies (from OUTPOST_TRUSTED_PROXIES)"),
+                        QStringLiteral("\"proxy.local\""), QStringLiteral("not an address or CIDR range")};
+    QTest::newRow("trusted proxy prefix too long")
+        << none << none << QStringList {QStringLiteral("trusted-proxies=10.0.0.0/33")}
+        << QStringList {QStringLiteral("trusted_proxies (from --trusted-proxies)"), QStringLiteral("\"10.0.0.0/33\"")};
     QTest::newRow("durability other") << none << QStringList {QStringLiteral("OUTPOST_DURABILITY=fast")} << none
                                       << QStringList {QStringLiteral("durability (from OUTPOST_DURABILITY)"),
                                                       QStringLiteral("\"fast\""), QStringLiteral("full, normal")};

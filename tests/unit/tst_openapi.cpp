@@ -260,6 +260,7 @@ void TestOpenApi::routes_data()
     row("/api/keys/{id}", "patch", "updateApiKey", "superuser", keys, "200 400 401 403 404 413 415 500");
     row("/api/keys/{id}", "delete", "revokeApiKey", "superuser", keys, "204 401 403 404 500");
     row("/api/keys/{id}/rotate", "post", "rotateApiKey", "superuser", keys, "200 400 401 403 404 413 415 500");
+    row("/api/logs/audit", "get", "listAuditEntries", "superuser", "logs:read", "200 400 401 403 500");
 }
 
 void TestOpenApi::routes()
@@ -287,7 +288,7 @@ void TestOpenApi::everyOperationIsComplete()
     }
     QCOMPARE(tags.size(), m_doc[u"tags"].toArray().size());
     const auto all = operations(m_doc);
-    QCOMPARE(all.size(), 16 + 5 * 7);
+    QCOMPARE(all.size(), 17 + 5 * 7);
     for (const auto &[path, method, op] : all) {
         const QString where = method + u' ' + path;
         const QString id = op[u"operationId"].toString();
@@ -606,15 +607,15 @@ void TestOpenApi::patternsOnlyWhenPortable()
 void TestOpenApi::withoutCollections()
 {
     const QJsonObject doc = Http::buildOpenApiDocument({}, QString(), QStringLiteral("0.1.0"));
-    QCOMPARE(operations(doc).size(), 16);
+    QCOMPARE(operations(doc).size(), 17);
     QCOMPARE(doc[u"servers"][0][u"url"].toString(), QStringLiteral("/"));
-    QCOMPARE(doc[u"tags"].toArray().size(), 5);
+    QCOMPARE(doc[u"tags"].toArray().size(), 6);
     QStringList refs;
     collectRefs(doc, refs);
     for (const QString &ref : std::as_const(refs))
         QVERIFY2(!at(doc, ref.mid(2)).isEmpty(), qPrintable(ref));
     const QJsonObject parameters = doc[u"components"][u"parameters"].toObject();
-    QCOMPARE(parameters.keys(), words("CollectionIdOrName Filter Page PerPage Sort"));
+    QCOMPARE(parameters.keys(), words("CollectionIdOrName Filter Page PerPage SkipTotal Sort"));
     QVERIFY(!doc[u"components"][u"schemas"].toObject().contains(u"ImportResult"));
     QVERIFY(!doc[u"components"][u"responses"].toObject().contains(u"NotModified"));
 }

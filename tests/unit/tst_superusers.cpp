@@ -51,6 +51,7 @@ private slots:
     void cleanup();
 
     void createStoresTheAccount();
+    void rolesAreStoredAndTravelWithTheToken();
     void createValidates_data();
     void createValidates();
     void duplicateEmailRefused_data();
@@ -170,6 +171,44 @@ void TestSuperusers::createStoresTheAccount()
     const QByteArray json = QJsonDocument(record).toJson();
     QVERIFY(!json.contains(user->passwordHash.toUtf8()));
     QVERIFY(!json.contains(user->tokenKey.toUtf8()));
+}
+
+void TestSuperusers::rolesAreStoredAndTravelWithTheToken()
+{
+    auto owner = m_superusers->create(QStringLiteral("owner@example.com"), kPassword);
+    QVERIFY(owner.ok());
+    QCOMPARE(owner->role, Auth::Role::Owner); // the default, and what accounts from before roles got
+    QCOMPARE(owner->toRecord().value(u"role").toString(), QStringLiteral("owner"));
+    for (Auth::Role role : {Auth::Role::Admin, Auth::Role::Editor, Auth::Role::Viewer}) {
+        auto user = m_superusers->create(Auth::roleName(role) + QStringLiteral("@example.com"), kPassword, role);
+        QVERIFY(user.ok());
+        auto loggedIn = m_superusers->login(user->email, kPassword, QStringLiteral("127.0.0.1"));
+        QVERIFY(loggedIn.ok());
+        QCOMPARE(loggedIn->role, role);
+        Status seen = m_store->read([&](Store::Database &db) -> Status {
+            auto fromToken = m_superusers->fromToken(db, QByteArray("Bearer " + m_superusers->issueToken(*user)));
+            if (!fromToken)
+                return fromToken.error();
+            return fromToken->role == role ? Status() : makeError(ErrorCode::Internal, QStringLiteral("wrong role"));
+        });
+        QVERIFY2(seen.ok(), qPrintable(seen.ok() ? QString() : seen.error().message));
+    }
+    // The database refuses a role it does not know.
+    Status bad = m_store->write([](Store::Database &db) {
+        return db.exec("UPDATE _superusers SET role = 'root' WHERE email = 'owner@example.com'");
+    });
+    QVERIFY(!bad.ok());
+    // What each role may do.
+    using P = Auth::Permission;
+    QVERIFY(Auth::roleGrants(Auth::Role::Admin, P::KeysManage));
+    QVERIFY(Auth::roleGrants(Auth::Role::Editor, P::RecordsWrite));
+    QVERIFY(!Auth::roleGrants(Auth::Role::Editor, P::CollectionsManage));
+    QVERIFY(!Auth::roleGrants(Auth::Role::Editor, P::KeysManage));
+    QVERIFY(!Auth::roleGrants(Auth::Role::Editor, P::AccountsManage));
+    QVERIFY(Auth::roleGrants(Auth::Role::Viewer, P::LogsRead));
+    QVERIFY(!Auth::roleGrants(Auth::Role::Viewer, P::RecordsWrite));
+    QCOMPARE(Auth::parseRole(u"Editor"), std::optional<Auth::Role>(Auth::Role::Editor));
+    QVERIFY(!Auth::parseRole(u"root"));
 }
 
 void TestSuperusers::createValidates_data()

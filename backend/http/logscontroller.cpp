@@ -1,0 +1,76 @@
+#include "logscontroller.h"
+
+#include "../store/store.h"
+#include "listing.h"
+#include "requestcontext.h"
+
+namespace Outpost::Http {
+
+namespace {
+
+constexpr int kDefaultPerPage = 30;
+constexpr int kMaxPerPage = 500; // PocketBase's cap
+
+// Filters and sorts over audit_log's columns, and nothing else.
+class AuditFieldResolver final : public Data::FieldResolver
+{
+public:
+    Result<Data::ResolvedField> resolve(const QStringList &path) const override
+    {
+        static const QStringList columns {QStringLiteral("id"),     QStringLiteral("time"),   QStringLiteral("actor"),
+                                          QStringLiteral("action"), QStringLiteral("target"), QStringLiteral("address"),
+                                          QStringLiteral("success")};
+        if (path.size() != 1 || !columns.contains(path.first()))
+            return makeError(ErrorCode::InvalidArgument, QStringLiteral("unknown field \"%1\"").arg(path.join(u'.')));
+        return Data::ResolvedField {Data::quoteIdentifier(path.first()).value(), false};
+    }
+};
+
+QJsonValue auditEntry(const Store::Statement &row)
+{
+    return QJsonObject {{QStringLiteral("id"), row.int64(0)},          {QStringLiteral("time"), row.text(1)},
+                        {QStringLiteral("actor"), row.text(2)},        {QStringLiteral("action"), row.text(3)},
+                        {QStringLiteral("target"), row.text(4)},       {QStringLiteral("address"), row.text(5)},
+                        {QStringLiteral("success"), row.int64(6) != 0}};
+}
+
+} // namespace
+
+LogsController::LogsController(Store::Store &store, const Clock &clock, QThreadPool *pool)
+    : m_store(store)
+    , m_clock(clock)
+    , m_pool(pool)
+{
+}
+
+void LogsController::registerRoutes(Router &router) const
+{
+    router.add(Method::Get, "/api/logs/audit", Policy::needs(Auth::Permission::LogsRead),
+               [this](const Request &q, const Responder &r) { listAudit(q, r); });
+}
+
+void LogsController::listAudit(const Request &request, const Responder &responder) const
+{
+    ListParams params;
+    if (auto bad = parseListParams(request, kDefaultPerPage, kMaxPerPage, params))
+        return responder.send(*bad);
+    responder.runBlocking(m_pool, [this, params, context = contextFor(request, m_clock).access.context] {
+        static const AuditFieldResolver resolver;
+        const TableListing listing {
+            .columns = QStringLiteral("id, time, actor, action, target, address, success"),
+            .table = QStringLiteral("audit_log"),
+            .resolver = &resolver,
+            .defaultSort = QStringLiteral("-time,-id"),
+            .tieBreak = QStringLiteral("id DESC"),
+            .item = auditEntry,
+        };
+        Result<QJsonObject> page = QJsonObject();
+        const Status read = m_store.readLog([&](Store::Database &db) -> Status {
+            page = listTable(db, listing, params, context);
+            return page ? Status() : Status(page.error());
+        });
+        return read ? Response::json(*page) : Response::fromError(read.error());
+    });
+}
+
+} // namespace Outpost::Http
