@@ -360,7 +360,10 @@ void TestGuard::idleKeepAliveConnectionIsClosed()
 void TestGuard::unterminatedHeaderStreamIsCutOff()
 {
     QVERIFY(startServer());
-    QCOMPARE(m_server->get("/api/health").status, 200); // warm up the threads before measuring
+    // Warm up every network thread before measuring: each connection lands on one of them, and a
+    // thread's first request builds what it keeps (its reader, its caches).
+    for (int i = 0; i < 8; ++i)
+        QCOMPARE(m_server->get("/api/health").status, 200);
     const qint64 rssBefore = residentKiB();
     QVERIFY(rssBefore > 0);
 
@@ -373,9 +376,16 @@ void TestGuard::unterminatedHeaderStreamIsCutOff()
     QVERIFY(client.waitForClosed(5000));
 
     QCOMPARE(m_server->get("/api/health").status, 200);
-    // The guard keeps at most the header limit of it; Qt alone buffers all of it, twice.
+    // The guard keeps at most the header limit of it; Qt alone buffers all of it, twice (> 20 MiB).
+    // Under AddressSanitizer freed blocks sit in its quarantine instead of being reused, so the
+    // read buffers of the flood itself show up in RSS: a looser bound there, still far below Qt's.
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr qint64 kBoundKiB = 12 * 1024;
+#else
+    constexpr qint64 kBoundKiB = 6 * 1024;
+#endif
     const qint64 growthKiB = residentKiB() - rssBefore;
-    QVERIFY2(growthKiB < 6 * 1024, qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(growthKiB)));
+    QVERIFY2(growthKiB < kBoundKiB, qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(growthKiB)));
 }
 
 void TestGuard::serverSurvivesAllOfIt()
