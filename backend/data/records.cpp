@@ -621,16 +621,18 @@ Result<Where> listWhere(const CollectionSet &set, const Collection &c, const QSt
     return where;
 }
 
-// Whether the record `id` matches `rule` for `access` (superusers and "" always do).
-Result<bool> matchesRule(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
-                         const std::optional<QString> &rule, const Access &access)
+// Selects `what` from the record `id` if `rule` lets `access` see it; hands the row to `take`
+// while it is current. False when there is no such record (or the rule hides it).
+Result<bool> selectById(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
+                        const std::optional<QString> &rule, const Access &access, const QString &what,
+                        const std::function<void(const Store::Statement &)> &take = {})
 {
     Where where;
     if (auto s = ruleCondition(rule, set, c, access, where); !s)
         return s.error();
-    const QString table = quoted(c.name);
+    const QString table = set.sqlNames(c).table;
     where.parts.prepend(table + QStringLiteral(".\"id\" = ?"));
-    auto s = db.cachedQuery(QStringLiteral("SELECT 1 FROM %1%2").arg(table, where.sql()));
+    auto s = db.cachedQuery(QStringLiteral("SELECT %1 FROM %2%3 LIMIT 1").arg(what, table, where.sql()));
     if (!s)
         return s.error();
     ResetOnExit resetS(**s);
@@ -639,7 +641,16 @@ Result<bool> matchesRule(Store::Database &db, const CollectionSet &set, const Co
     auto row = (*s)->step();
     if (!row)
         return row.error();
+    if (*row && take)
+        take(**s);
     return *row;
+}
+
+// Whether the record `id` matches `rule` for `access` (superusers and "" always do).
+Result<bool> matchesRule(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
+                         const std::optional<QString> &rule, const Access &access)
+{
+    return selectById(db, set, c, id, rule, access, QStringLiteral("1"));
 }
 
 Error notFound()
@@ -750,24 +761,11 @@ Status Records::forEach(Store::Database &db, const CollectionSet &set, const Col
 Status Records::viewRow(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
                         const Access &access, const std::function<void(const Store::Statement &)> &take) const
 {
-    Where where;
-    if (auto s = ruleCondition(c.viewRule, set, c, access, where); !s)
-        return s.error();
-    const auto names = set.sqlNames(c);
-    const QString &table = names.table;
-    where.parts.prepend(table + QStringLiteral(".\"id\" = ?"));
-    auto s = db.cachedQuery(QStringLiteral("SELECT %1 FROM %2%3 LIMIT 1").arg(names.columns, table, where.sql()));
-    if (!s)
-        return s.error();
-    ResetOnExit resetS(**s);
-    (*s)->bind(1, id);
-    bindAll(**s, where.params, 2);
-    auto row = (*s)->step();
-    if (!row)
-        return row.error();
-    if (!*row)
+    auto found = selectById(db, set, c, id, c.viewRule, access, set.sqlNames(c).columns, take);
+    if (!found)
+        return found.error();
+    if (!*found)
         return notFound();
-    take(**s);
     return {};
 }
 
