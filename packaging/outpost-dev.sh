@@ -14,7 +14,7 @@ packages=(
     g++ cmake ninja-build pkg-config git
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6opengl6-dev
     libsqlite3-dev libargon2-dev libssl-dev
-    clang-format openssl
+    clang-format openssl john-data
     clang libclang-rt-14-dev
 )
 # Node.js and npm run the JS SDK and OpenAPI lint tests; a machine that already has them keeps its own.

@@ -362,6 +362,10 @@ struct ApiKeys::Private
     std::atomic<bool> checkQueued {false};
     std::mutex checkMutex;
     std::shared_future<void> lastCheck; // guarded by checkMutex; ~ApiKeys waits for it
+
+    // The checks of authenticate() and authenticateId() on the entry `find` returns (called
+    // under the shared lock), and the use counted.
+    std::variant<ApiKey, Refusal> admit(const QHostAddress &client, const std::function<Entry *(qint64 now)> &find);
 };
 
 Status ApiKeys::Private::ensureLoaded()
@@ -598,16 +602,13 @@ void ApiKeys::Private::markDirty(const QList<UsageRow> &rows)
 
 void ApiKeys::Private::audit(const QString &actor, const QString &action, const QString &keyId)
 {
-    const QString time = Superusers::timestamp(clock.nowMs());
-    Status s = store.writeLog([&](Store::Database &db) -> Status {
-        auto insert = db.prepare("INSERT INTO audit_log(time, actor, action, target, address, success) "
-                                 "VALUES (?, ?, ?, ?, '', 1)");
-        if (!insert)
-            return insert.error();
-        return insert->bind(1, time).bind(2, actor).bind(3, action).bind(4, keyId).run();
-    });
-    if (!s)
-        qCWarning(lcApiKeys) << "audit log write failed:" << s.error().message;
+    store.auditLog().append({.timeMs = clock.nowMs(),
+                             .actor = actor,
+                             .action = action,
+                             .target = keyId,
+                             .address = QString(),
+                             .success = true,
+                             .details = {}});
 }
 
 ApiKeys::ApiKeys(Store::Store &store, const Clock &clock, qint64 usageFlushMs)
@@ -767,24 +768,42 @@ std::variant<ApiKey, ApiKeys::Refusal> ApiKeys::authenticate(QByteArrayView secr
 {
     if (!checksumValid(secret))
         return Refusal::Malformed;
-    if (Status s = d->ensureLoaded(); !s) {
-        qCWarning(lcApiKeys) << "cannot load API keys:" << s.error().message;
-        return Refusal::Unknown;
-    }
-    const qint64 now = d->clock.nowMs();
-    d->scheduleCheck(now); // before the lookup: refusals (a key another process just created) queue it too
     // A hash-table lookup by SHA-256 leaks nothing useful through timing: learning which hash
     // prefixes exist does not help to find a secret that hashes to one.
     const QByteArray hash = hashOf(secret);
+    return d->admit(client, [&hash, this](qint64 now) -> Entry * {
+        Entry *entry = d->byHash.value(hash);
+        if (entry && hash == entry->state.previousHash
+            && !(entry->state.key.previousSecretValidUntilMs && now < *entry->state.key.previousSecretValidUntilMs))
+            return nullptr;
+        return entry;
+    });
+}
+
+std::variant<ApiKey, ApiKeys::Refusal> ApiKeys::authenticateId(const QString &id, const QHostAddress &client)
+{
+    return d->admit(client, [&id, this](qint64) -> Entry * {
+        const auto it = d->byId.find(id);
+        return it == d->byId.end() ? nullptr : it->second.get();
+    });
+}
+
+std::variant<ApiKey, ApiKeys::Refusal> ApiKeys::Private::admit(const QHostAddress &client,
+                                                               const std::function<Entry *(qint64 now)> &find)
+{
+    if (Status s = ensureLoaded(); !s) {
+        qCWarning(lcApiKeys) << "cannot load API keys:" << s.error().message;
+        return Refusal::Unknown;
+    }
+    const qint64 now = clock.nowMs();
+    scheduleCheck(now); // before the lookup: refusals (a key another process just created) queue it too
     ApiKey key;
     {
-        std::shared_lock lock(d->mutex);
-        Entry *entry = d->byHash.value(hash);
+        std::shared_lock lock(mutex);
+        Entry *entry = find(now);
         if (!entry)
             return Refusal::Unknown;
         const ApiKey &k = entry->state.key;
-        if (hash == entry->state.previousHash && !(k.previousSecretValidUntilMs && now < *k.previousSecretValidUntilMs))
-            return Refusal::Unknown;
         if (k.revokedMs)
             return Refusal::Revoked;
         if (k.expiresMs && now >= *k.expiresMs)
@@ -805,9 +824,9 @@ std::variant<ApiKey, ApiKeys::Refusal> ApiKeys::authenticate(QByteArrayView secr
         key.lastUsedMs = now;
         key.lastUsedFrom = usage.from;
     }
-    qint64 due = d->nextFlushMs.load(std::memory_order_relaxed);
-    if (now >= due && d->nextFlushMs.compare_exchange_strong(due, now + d->usageFlushMs))
-        d->submitFlush();
+    qint64 due = nextFlushMs.load(std::memory_order_relaxed);
+    if (now >= due && nextFlushMs.compare_exchange_strong(due, now + usageFlushMs))
+        submitFlush();
     return key;
 }
 

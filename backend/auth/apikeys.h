@@ -111,6 +111,9 @@ public:
     // Checks format and checksum first (no lookup for a malformed key), then the cache; counts the
     // use. Never blocks on the database after the first call; may queue a version check (see above).
     std::variant<ApiKey, Refusal> authenticate(QByteArrayView secret, const QHostAddress &client);
+    // The same checks for a key named by id: for access tokens issued to a key (OAuth 2.0 client
+    // credentials), so that revoking or expiring the key ends its tokens on the next request.
+    std::variant<ApiKey, Refusal> authenticateId(const QString &id, const QHostAddress &client);
 
     Status flushUsage();
 

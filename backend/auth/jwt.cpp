@@ -59,6 +59,16 @@ QByteArray Jwt::sign(QJsonObject claims, qint64 ttlSeconds, const QByteArray &ke
     return input + '.' + mac(input, keySuffix).toBase64(kB64);
 }
 
+QJsonObject Jwt::peekClaims(QByteArrayView token)
+{
+    const qsizetype dot1 = token.size() > 4096 ? -1 : token.indexOf('.');
+    const qsizetype dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+    if (dot2 < 0)
+        return {};
+    auto claims = decodePart(token.sliced(dot1 + 1, dot2 - dot1 - 1));
+    return claims ? *claims : QJsonObject();
+}
+
 Result<QJsonObject> Jwt::verify(QByteArrayView token,
                                 const std::function<Result<QByteArray>(const QJsonObject &)> &keySuffixFor) const
 {

@@ -112,6 +112,18 @@ bool Scopes::grantsAny(Permission permission) const
     return false;
 }
 
+std::optional<QString> Scopes::firstNotHeld(const QStringList &requested) const
+{
+    for (const QString &raw : requested) {
+        const QString scope = raw.trimmed();
+        const QStringList parts = scope.split(u':');
+        const bool narrowed = parts.size() == 3 && m_scopes.contains(parts[0] + u':' + parts[1], Qt::CaseInsensitive);
+        if (!m_scopes.contains(scope, Qt::CaseInsensitive) && !narrowed)
+            return scope;
+    }
+    return std::nullopt;
+}
+
 QStringList Scopes::toStrings() const
 {
     return m_scopes;

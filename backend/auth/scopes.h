@@ -40,6 +40,10 @@ public:
     // about one collection, e.g. the batch route checks each of its requests separately).
     bool grantsAny(Permission permission) const;
 
+    // The first of `requested` (scope strings) that these scopes do not hold: held are the same
+    // scopes and one-collection narrowings of all-collection records scopes. Empty: all held.
+    std::optional<QString> firstNotHeld(const QStringList &requested) const;
+
     QStringList toStrings() const; // as given after normalising, in the original order
     bool isEmpty() const { return m_scopes.isEmpty(); }
 

@@ -63,6 +63,82 @@ Field systemDateField(const QString &name, const QString &id, bool onUpdate)
     return f;
 }
 
+Field authField(const QString &name, const QString &id, FieldType type)
+{
+    Field f;
+    f.id = id;
+    f.name = name;
+    f.type = type;
+    f.system = true;
+    return f;
+}
+
+// PocketBase's system fields of an auth collection, with PocketBase's ids.
+QList<Field> authSystemFields()
+{
+    Field password = authField(QStringLiteral("password"), QStringLiteral("password901924565"), FieldType::Password);
+    password.required = true;
+    password.hidden = true;
+    password.minLength = 8;
+    Field tokenKey = authField(QStringLiteral("tokenKey"), QStringLiteral("text2504183744"), FieldType::Text);
+    tokenKey.required = true;
+    tokenKey.hidden = true;
+    tokenKey.minLength = 30;
+    tokenKey.maxLength = 60;
+    tokenKey.autogeneratePattern = QStringLiteral("[a-zA-Z0-9]{50}");
+    Field email = authField(QStringLiteral("email"), QStringLiteral("email3885137012"), FieldType::Email);
+    email.required = true;
+    return {password, tokenKey, email,
+            authField(QStringLiteral("emailVisibility"), QStringLiteral("bool1547992806"), FieldType::Bool),
+            authField(QStringLiteral("verified"), QStringLiteral("bool256245529"), FieldType::Bool)};
+}
+
+// Auth collections: adds the system fields that are absent and checks that present ones keep
+// their system shape (a client may change options such as the password minimum, not the type).
+// Base collections may not hold password fields.
+void completeAuthFields(const Collection &c, QList<Field> &fields, QJsonObject &errors)
+{
+    if (c.type != u"auth") {
+        for (qsizetype i = 0; i < fields.size(); ++i)
+            if (fields[i].type == FieldType::Password)
+                errors.insert(
+                    QStringLiteral("fields.%1.type").arg(i),
+                    fieldProblem(kInvalidValue, QStringLiteral("Password fields belong to auth collections.")));
+        return;
+    }
+    for (const Field &system : authSystemFields()) {
+        qsizetype at = -1;
+        for (qsizetype i = 0; i < fields.size(); ++i)
+            if (fields[i].name == system.name)
+                at = i;
+        if (at < 0) {
+            fields.append(system);
+            continue;
+        }
+        Field &given = fields[at];
+        if (given.type != system.type) {
+            errors.insert(QStringLiteral("fields.%1.type").arg(at),
+                          fieldProblem(kInvalidValue,
+                                       QStringLiteral("\"%1\" is a system field of auth collections "
+                                                      "and must be of type %2.")
+                                           .arg(system.name, fieldTypeName(system.type))));
+            continue;
+        }
+        given.id = system.id;
+        given.system = true;
+        given.required = system.required || given.required;
+        given.hidden = system.hidden || given.hidden;
+        if (system.type == FieldType::Password)
+            given.minLength = qMax(given.minLength, 8);
+        if (system.name == u"tokenKey")
+            given = system;
+    }
+    for (qsizetype i = 0; i < fields.size(); ++i)
+        if (fields[i].type == FieldType::Password && fields[i].name != u"password")
+            errors.insert(QStringLiteral("fields.%1.type").arg(i),
+                          fieldProblem(kInvalidValue, QStringLiteral("An auth collection has one password field.")));
+}
+
 // Parses every field, reporting each bad one under "fields.<index>.<option>".
 QList<Field> readFields(const QJsonValue &value, QJsonObject &errors)
 {
@@ -298,13 +374,15 @@ Result<Collection> collectionFromJson(const QJsonObject &json)
         errors.insert(QStringLiteral("id"), fieldProblem(kInvalidValue, QStringLiteral("Invalid collection id.")));
     readName(json, c, errors);
     c.type = json.value(QStringLiteral("type")).toString(QStringLiteral("base"));
-    if (c.type != u"base")
-        errors.insert(QStringLiteral("type"),
-                      fieldProblem(kInvalidValue, QStringLiteral("Only \"base\" collections are supported.")));
+    if (c.type != u"base" && c.type != u"auth")
+        errors.insert(
+            QStringLiteral("type"),
+            fieldProblem(kInvalidValue, QStringLiteral("Only \"base\" and \"auth\" collections are supported.")));
     c.system = json.value(QStringLiteral("system")).toBool();
     c.created = json.value(QStringLiteral("created")).toString();
     c.updated = json.value(QStringLiteral("updated")).toString();
     c.fields = readFields(json.value(QStringLiteral("fields")), errors);
+    completeAuthFields(c, c.fields, errors);
     completeSystemFields(c.fields, errors);
     readRules(json, c, errors);
     readIndexes(json.value(QStringLiteral("indexes")), c, errors);

@@ -286,7 +286,22 @@ QString Collections::now() const
     return m_clock.now().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")) + u'Z';
 }
 
-Result<Collection> Collections::create(const QJsonObject &definition)
+void Collections::audit(const Store::AuditActor &actor, const QString &action, const Collection *before,
+                        const Collection *after) const
+{
+    const auto definition
+        = [](const Collection *c) { return c ? QJsonValue(c->toJson()) : QJsonValue(QJsonValue::Null); };
+    m_store.auditLog().append({.timeMs = m_clock.nowMs(),
+                               .actor = actor.label,
+                               .action = action,
+                               .target = (after ? after : before)->name,
+                               .address = actor.address,
+                               .success = true,
+                               .details = QJsonObject {{QStringLiteral("before"), definition(before)},
+                                                       {QStringLiteral("after"), definition(after)}}});
+}
+
+Result<Collection> Collections::create(const QJsonObject &definition, const Store::AuditActor &actor)
 {
     auto parsed = collectionFromJson(definition);
     if (!parsed)
@@ -315,6 +330,7 @@ Result<Collection> Collections::create(const QJsonObject &definition)
     if (!s)
         return s.error();
     invalidate();
+    audit(actor, QStringLiteral("collection.create"), nullptr, &c);
     qCInfo(lcCollections) << "created collection" << c.name << c.id;
     return c;
 }
@@ -361,8 +377,10 @@ Result<Collection> Collections::get(const QString &idOrName) const
     return *result;
 }
 
-Result<Collection> Collections::update(const QString &idOrName, const QJsonObject &patch)
+Result<Collection> Collections::update(const QString &idOrName, const QJsonObject &patch,
+                                       const Store::AuditActor &actor)
 {
+    std::optional<Collection> previous;
     std::optional<Collection> updated;
     const QString timestamp = now();
     Status s = m_store.write([&](Store::Database &db) -> Status {
@@ -392,22 +410,26 @@ Result<Collection> Collections::update(const QString &idOrName, const QJsonObjec
             .bind(2, QString::fromUtf8(definitionText(*after)))
             .bind(3, after->updated)
             .bind(4, after->id);
+        previous = std::move(before).value();
         updated = std::move(after).value();
         return stmt->run();
     });
     if (!s)
         return s.error();
     invalidate();
+    audit(actor, QStringLiteral("collection.update"), &*previous, &*updated);
     qCInfo(lcCollections) << "updated collection" << updated->name << updated->id;
     return *updated;
 }
 
-Status Collections::remove(const QString &idOrName)
+Status Collections::remove(const QString &idOrName, const Store::AuditActor &actor)
 {
-    Status s = m_store.write([&idOrName](Store::Database &db) -> Status {
+    std::optional<Collection> removed;
+    Status s = m_store.write([&idOrName, &removed](Store::Database &db) -> Status {
         auto c = loadCollection(db, idOrName);
         if (!c)
             return c.error();
+        removed = *c;
         if (c->system)
             return makeError(ErrorCode::PermissionDenied, QStringLiteral("System collections cannot be deleted."));
         auto others = allCollections(db);
@@ -431,8 +453,10 @@ Status Collections::remove(const QString &idOrName)
             return r;
         return db.exec((QStringLiteral("DROP TABLE ") + quoteIdentifier(c->name).value()).toUtf8().constData());
     });
-    if (s)
-        invalidate();
+    if (!s)
+        return s;
+    invalidate();
+    audit(actor, QStringLiteral("collection.delete"), &*removed, nullptr);
     return s;
 }
 

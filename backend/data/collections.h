@@ -58,6 +58,10 @@ using CollectionSnapshot = std::shared_ptr<const CollectionSet>;
 // Errors: InvalidArgument with details {"fields": {key: {"code", "message"}}} for a bad
 // definition, keyed PocketBase-style ("name", "fields.2.name", "indexes.0"); NotFound for an
 // unknown id or name; Unavailable/Internal from the store. A failed write changes nothing.
+//
+// Every committed change is audited (Store::AuditLog) in `actor`'s name: action collection.create,
+// collection.update or collection.delete, target the collection's name (after a rename, the new
+// one), details {before, after}: the definitions (toJson()), null for the side that does not exist.
 class Collections
 {
 public:
@@ -67,7 +71,7 @@ public:
     // Validates `definition` (see collectionFromJson()), checks that the name is free (code
     // validation_collection_name_exists), assigns ids and timestamps, then in one transaction
     // stores the definition and creates the table and its indexes.
-    Result<Collection> create(const QJsonObject &definition);
+    Result<Collection> create(const QJsonObject &definition, const Store::AuditActor &actor = {});
 
     // Every collection, ordered by name.
     Result<QList<Collection>> list() const;
@@ -81,14 +85,16 @@ public:
     // a matched one renamed or changed. Existing values of changed fields are converted and
     // validated; if any row fails, nothing changes and the error names the field and up to 20
     // record ids (see Schema::alterTable()). id, type, system and created cannot change.
-    Result<Collection> update(const QString &idOrName, const QJsonObject &patch);
+    Result<Collection> update(const QString &idOrName, const QJsonObject &patch, const Store::AuditActor &actor = {});
 
     // Drops the table and the definition in one transaction. System collections are refused
     // (PermissionDenied).
-    Status remove(const QString &idOrName);
+    Status remove(const QString &idOrName, const Store::AuditActor &actor = {});
 
 private:
     QString now() const;
+    void audit(const Store::AuditActor &actor, const QString &action, const Collection *before,
+               const Collection *after) const;
     void invalidate();
 
     mutable std::mutex m_snapshotMutex;

@@ -50,6 +50,19 @@ QString createTableSql(const QString &table, const QList<Field> &fields)
 
 Status createIndexes(Store::Database &db, const Collection &c)
 {
+    // An auth collection's identity and token key are unique (emails case-insensitively, as logins
+    // compare them). Named after the collection's id, so a rename keeps them.
+    if (c.type == u"auth") {
+        const QString sql = QStringLiteral("CREATE UNIQUE INDEX IF NOT EXISTS %1 ON %2 (%3%4) WHERE %3 != ''");
+        const QString table = quoted(c.name);
+        const QString email = QStringLiteral("email"), tokenKey = QStringLiteral("tokenKey");
+        if (auto s
+            = run(db, sql.arg(quoted(u"idx_email_" + c.id), table, quoted(email), QStringLiteral(" COLLATE NOCASE")));
+            !s)
+            return s;
+        if (auto s = run(db, sql.arg(quoted(u"idx_tokenKey_" + c.id), table, quoted(tokenKey), QString())); !s)
+            return s;
+    }
     for (qsizetype i = 0; i < c.indexes.size(); ++i)
         if (auto s = run(db, c.indexes[i].createSql(c.name)); !s)
             return collectionError(

@@ -28,6 +28,7 @@ const QList<std::pair<FieldType, QString>> &typeNames()
         {FieldType::Url, QStringLiteral("url")},           {FieldType::Date, QStringLiteral("date")},
         {FieldType::Select, QStringLiteral("select")},     {FieldType::Json, QStringLiteral("json")},
         {FieldType::Relation, QStringLiteral("relation")}, {FieldType::AutoDate, QStringLiteral("autodate")},
+        {FieldType::Password, QStringLiteral("password")},
     };
     return names;
 }
@@ -254,6 +255,10 @@ void readTypeOptions(OptionReader &r, Field &f)
         if (!f.onCreate && !f.onUpdate)
             r.fail("onCreate", kRequired, QStringLiteral("or \"onUpdate\" must be true"));
         return;
+    case FieldType::Password:
+        // The shortest password accepted (0: the default policy's minimum).
+        f.minLength = int(r.integer("min", 0, 1024));
+        return;
     }
 }
 
@@ -360,6 +365,9 @@ QJsonObject Field::toJson() const
     case FieldType::AutoDate:
         put("onCreate", onCreate);
         put("onUpdate", onUpdate);
+        break;
+    case FieldType::Password:
+        put("min", minLength);
         break;
     }
     return json;

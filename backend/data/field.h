@@ -10,11 +10,12 @@
 namespace Outpost::Data {
 
 // The field types of a PocketBase v0.23+ collection that Outpost supports. PocketBase's file,
-// editor, password and geoPoint types are not supported (yet).
-enum class FieldType { Text, Number, Bool, Email, Url, Date, Select, Json, Relation, AutoDate };
+// editor and geoPoint types are not supported (yet). Password fields exist only in auth
+// collections (their `password` system field) and hold an Argon2id PHC string, never plain text.
+enum class FieldType { Text, Number, Bool, Email, Url, Date, Select, Json, Relation, AutoDate, Password };
 
 // The PocketBase wire name of `type` ("text", "number", "bool", "email", "url", "date", "select",
-// "json", "relation", "autodate").
+// "json", "relation", "autodate", "password").
 QString fieldTypeName(FieldType type);
 std::optional<FieldType> fieldTypeFromName(const QString &name);
 
@@ -84,6 +85,9 @@ struct Field
 
     // Select and relation fields with maxSelect > 1: their value is a JSON array of strings.
     bool isMultiple() const;
+    // An auth collection's password hash and token key: never shown by the API (not even to
+    // superusers), never usable in filters, sorts or rules, never exported or audited.
+    bool isSecret() const { return type == FieldType::Password || (system && name == u"tokenKey"); }
 
     // The SQLite column type for the stored value:
     //  - Number: REAL, also when onlyInt (a JS number is a double, and toggling onlyInt must not

@@ -292,6 +292,17 @@ ValueResult validateJson(const Field &f, const QJsonValue &input, InputSource so
     return value;
 }
 
+// The auth layer hashes a submitted password before the record is written (see Auth::AppUsers);
+// what reaches validation is the PHC string, so anything else is a caller bypassing that step.
+ValueResult validatePasswordHash(const Field &f, const QJsonValue &value)
+{
+    if (isBlank(value))
+        return f.required ? ValueResult(blankRequired(f)) : ValueResult(QJsonValue(QString()));
+    if (!value.isString() || !value.toString().startsWith(u"$argon2id$"))
+        return problem(f, kInvalidValue, QStringLiteral("Passwords are set through the record API only."));
+    return value;
+}
+
 } // namespace
 
 bool isBlank(const QJsonValue &value)
@@ -332,6 +343,8 @@ Result<QJsonValue> validateValue(const Field &field, const QJsonValue &input, In
         return validateJson(field, input, source);
     case FieldType::Relation:
         return validateRelation(field, input);
+    case FieldType::Password:
+        return validatePasswordHash(field, input);
     }
     return problem(field, kInvalidValue, QStringLiteral("Unsupported field type."));
 }

@@ -47,7 +47,7 @@ private:
     Result<ResolvedField> resolveIn(const Collection &c, const QString &table, const QStringList &path, int depth) const
     {
         const Field *f = c.field(path.first());
-        if (!f || (f->hidden && !m_allowHidden))
+        if (!f || f->isSecret() || (f->hidden && !m_allowHidden))
             return makeError(ErrorCode::InvalidArgument,
                              QStringLiteral("unknown field \"%1\" in collection \"%2\"").arg(path.first(), c.name));
         const QString column = table + u'.' + quoted(f->name);
@@ -102,22 +102,7 @@ struct Where
     QString sql() const { return parts.isEmpty() ? QString() : QStringLiteral(" WHERE ") + parts.join(u" AND "); }
 };
 
-// Resets a cached statement when the scope ends, whatever the path: a statement left mid-result
-// would hold its read transaction (and its stale snapshot) open until its next use.
-class ResetOnExit
-{
-public:
-    explicit ResetOnExit(Store::Statement &s)
-        : m_s(&s)
-    {
-    }
-    ~ResetOnExit() { m_s->reset(); }
-    ResetOnExit(const ResetOnExit &) = delete;
-    ResetOnExit &operator=(const ResetOnExit &) = delete;
-
-private:
-    Store::Statement *m_s;
-};
+using Store::ResetOnExit;
 
 void bindAll(Store::Statement &s, const QVariantList &params, int first = 1)
 {
@@ -173,12 +158,57 @@ QJsonValue columnValue(const Store::Statement &s, int column, const Field &f)
     }
 }
 
-QJsonObject rowToRecord(const Store::Statement &s, const Collection &c, bool showHidden)
+// A row's stored values for the audit log: every field auditedField() keeps, hidden ones included.
+QJsonObject auditValues(const Store::Statement &s, const Collection &c)
 {
+    QJsonObject values;
+    for (qsizetype i = 0; i < c.fields.size(); ++i)
+        if (auditedField(c.fields[i]))
+            values.insert(c.fields[i].name, columnValue(s, int(i), c.fields[i]));
+    return values;
+}
+
+// Whether `f` of a row of `c` is left out for `access`: secrets always, hidden fields unless the
+// caller is a superuser, and an auth record's email unless it is the caller's own record or its
+// owner made it visible (`emailVisible`: the row's emailVisibility).
+bool leftOut(const Collection &c, const Field &f, const Access &access, bool emailVisible, const QString &rowId)
+{
+    if (f.isSecret() || (f.hidden && !access.superuser))
+        return true;
+    if (access.superuser || !f.system || f.name != u"email" || c.type != u"auth" || emailVisible)
+        return false;
+    const QJsonObject &auth = access.context.auth;
+    return auth.value(u"collectionId").toString() != c.id || auth.value(u"id").toString() != rowId;
+}
+
+// What leftOut() needs to know of a row of an auth collection (the rest do not look).
+struct RowFacts
+{
+    bool emailVisible = true;
+    QString id;
+};
+RowFacts rowFacts(const Store::Statement &s, const Collection &c, const Access &access)
+{
+    RowFacts facts;
+    if (c.type != u"auth" || access.superuser)
+        return facts;
+    facts.emailVisible = false;
+    for (qsizetype i = 0; i < c.fields.size(); ++i) {
+        if (c.fields[i].primaryKey)
+            facts.id = s.text(int(i));
+        else if (c.fields[i].system && c.fields[i].name == u"emailVisibility")
+            facts.emailVisible = s.int64(int(i)) != 0;
+    }
+    return facts;
+}
+
+QJsonObject rowToRecord(const Store::Statement &s, const Collection &c, const Access &access)
+{
+    const RowFacts facts = rowFacts(s, c, access);
     QJsonObject record {{QStringLiteral("collectionId"), c.id}, {QStringLiteral("collectionName"), c.name}};
     for (qsizetype i = 0; i < c.fields.size(); ++i) {
         const Field &f = c.fields[i];
-        if (f.hidden && !showHidden)
+        if (leftOut(c, f, access, facts.emailVisible, facts.id))
             continue;
         record.insert(f.name, columnValue(s, int(i), f));
     }
@@ -212,8 +242,9 @@ void appendColumn(QByteArray &json, const Store::Statement &s, int column, const
 
 // rowToRecord(), written as JSON text directly, byte for byte what QJsonDocument makes of it
 // (members in QJsonObject's order: sorted by key).
-QByteArray rowToJson(const Store::Statement &s, const Collection &c, bool showHidden)
+QByteArray rowToJson(const Store::Statement &s, const Collection &c, const Access &access)
 {
+    const RowFacts facts = rowFacts(s, c, access);
     struct Member
     {
         QStringView key;
@@ -223,7 +254,7 @@ QByteArray rowToJson(const Store::Statement &s, const Collection &c, bool showHi
     members.append({u"collectionId", -1});
     members.append({u"collectionName", -2});
     for (qsizetype i = 0; i < c.fields.size(); ++i)
-        if (!c.fields[i].hidden || showHidden)
+        if (!leftOut(c, c.fields[i], access, facts.emailVisible, facts.id))
             members.append({c.fields[i].name, i});
     std::sort(members.begin(), members.end(), [](const Member &a, const Member &b) { return a.key < b.key; });
     QByteArray json;
@@ -374,7 +405,7 @@ Result<QHash<QString, QJsonObject>> loadByIds(Store::Database &db, const Collect
             return row.error();
         if (!*row)
             break;
-        QJsonObject r = rowToRecord(**s, c, access.superuser);
+        QJsonObject r = rowToRecord(**s, c, access);
         found.insert(r.value(u"id").toString(), std::move(r));
     }
     return found;
@@ -653,6 +684,31 @@ Result<bool> matchesRule(Store::Database &db, const CollectionSet &set, const Co
     return selectById(db, set, c, id, rule, access, QStringLiteral("1"));
 }
 
+// The stored values of the record `id` of `c` for the audit log ({} when there is none).
+Result<QJsonObject> storedValues(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id)
+{
+    Access everything;
+    everything.superuser = true;
+    QJsonObject values;
+    auto found = selectById(db, set, c, id, std::nullopt, everything, set.sqlNames(c).columns,
+                            [&](const Store::Statement &row) { values = auditValues(row, c); });
+    if (!found)
+        return found.error();
+    return values;
+}
+
+// The rule check of an update or a delete: with `changes`, the same by-id select also reads the
+// row as it is, into `before`, so that auditing costs no extra query.
+Result<bool> checkRow(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
+                      const std::optional<QString> &rule, const Access &access, RecordChanges *changes,
+                      QJsonObject &before)
+{
+    if (!changes)
+        return matchesRule(db, set, c, id, rule, access);
+    return selectById(db, set, c, id, rule, access, set.sqlNames(c).columns,
+                      [&](const Store::Statement &row) { before = auditValues(row, c); });
+}
+
 Error notFound()
 {
     return makeError(ErrorCode::NotFound, QStringLiteral("The requested resource wasn't found."));
@@ -703,7 +759,7 @@ Result<QJsonObject> Records::list(Store::Database &db, const CollectionSet &set,
         }
         if (!*row)
             break;
-        items.append(rowToRecord(**s, c, access.superuser));
+        items.append(rowToRecord(**s, c, access));
     }
 
     qint64 total = -1;
@@ -753,7 +809,7 @@ Status Records::forEach(Store::Database &db, const CollectionSet &set, const Col
         auto row = s->step();
         if (!row)
             return row.error();
-        if (!*row || !sink(rowToRecord(*s, c, access.superuser)))
+        if (!*row || !sink(rowToRecord(*s, c, access)))
             return {};
     }
 }
@@ -774,7 +830,7 @@ Result<QJsonObject> Records::view(Store::Database &db, const CollectionSet &set,
 {
     QList<QJsonObject> records;
     if (auto s = viewRow(db, set, c, id, access,
-                         [&](const Store::Statement &row) { records.append(rowToRecord(row, c, access.superuser)); });
+                         [&](const Store::Statement &row) { records.append(rowToRecord(row, c, access)); });
         !s)
         return s.error();
     if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
@@ -792,15 +848,16 @@ Result<QByteArray> Records::viewJson(Store::Database &db, const CollectionSet &s
         return QJsonDocument(*record).toJson(QJsonDocument::Compact);
     }
     QByteArray json;
-    if (auto s = viewRow(db, set, c, id, access,
-                         [&](const Store::Statement &row) { json = rowToJson(row, c, access.superuser); });
+    if (auto s
+        = viewRow(db, set, c, id, access, [&](const Store::Statement &row) { json = rowToJson(row, c, access); });
         !s)
         return s.error();
     return json;
 }
 
 Result<QJsonObject> Records::readBack(Store::Database &db, const CollectionSet &set, const Collection &c,
-                                      const QString &id, const Shape &shape, const Access &access) const
+                                      const QString &id, const Shape &shape, const Access &access,
+                                      QJsonObject *asStored) const
 {
     // The writer reads back what it stored whatever the view rule says, as PocketBase does; only
     // hidden fields stay hidden from non-superusers.
@@ -809,10 +866,12 @@ Result<QJsonObject> Records::readBack(Store::Database &db, const CollectionSet &
     auto stored = view(db, set, c, id, {}, reader);
     if (!stored)
         return stored.error();
+    if (asStored)
+        *asStored = auditedValues(*stored, c);
     QList<QJsonObject> records {*stored};
     if (!access.superuser)
         for (const Field &f : c.fields)
-            if (f.hidden)
+            if (leftOut(c, f, access, records.first().value(u"emailVisibility").toBool(), id))
                 records.first().remove(f.name);
     if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
         return shaped.error();
@@ -820,7 +879,8 @@ Result<QJsonObject> Records::readBack(Store::Database &db, const CollectionSet &
 }
 
 Result<QJsonObject> Records::create(Store::Database &db, const CollectionSet &set, const Collection &c,
-                                    const QJsonObject &body, const Shape &shape, const Access &access) const
+                                    const QJsonObject &body, const Shape &shape, const Access &access,
+                                    RecordChanges *changes) const
 {
     if (auto s = checkRuleExists(c.createRule, access); !s)
         return s.error();
@@ -839,6 +899,7 @@ Result<QJsonObject> Records::create(Store::Database &db, const CollectionSet &se
     }
     // RETURNING hands back the row as stored, so the answer needs no second query.
     QList<QJsonObject> records;
+    QJsonObject stored; // for `changes`: from the returned row, so auditing a create costs no query
     {
         auto s = db.cachedQuery(QStringLiteral("INSERT INTO %1(%2) VALUES (%3) RETURNING %2")
                                     .arg(quoted(c.name), columns.join(u','), marks.join(u',')));
@@ -851,7 +912,9 @@ Result<QJsonObject> Records::create(Store::Database &db, const CollectionSet &se
             return mapWriteError(row.error(), c, failed);
         if (!*row)
             return makeError(ErrorCode::Internal, QStringLiteral("The insert returned no row."));
-        records.append(rowToRecord(**s, c, access.superuser));
+        records.append(rowToRecord(**s, c, access));
+        if (changes)
+            stored = auditValues(**s, c);
     }
     // The create rule sees the record as it would be stored (PocketBase checks it the same way,
     // inside the transaction); a mismatch rolls the insert back with the caller's savepoint. An
@@ -866,14 +929,17 @@ Result<QJsonObject> Records::create(Store::Database &db, const CollectionSet &se
     // As readBack(): the writer sees what it stored whatever the view rule says.
     if (auto shaped = shapeRecords(db, set, c, records, shape, access); !shaped)
         return shaped.error();
+    if (changes)
+        changes->append({RecordChange::Kind::Create, c.name, values->value(u"id").toString(), {}, stored, {}});
     return records.first();
 }
 
 Result<QJsonObject> Records::update(Store::Database &db, const CollectionSet &set, const Collection &c,
                                     const QString &id, const QJsonObject &body, const Shape &shape,
-                                    const Access &access) const
+                                    const Access &access, RecordChanges *changes) const
 {
-    auto allowed = matchesRule(db, set, c, id, c.updateRule, access);
+    QJsonObject before;
+    auto allowed = checkRow(db, set, c, id, c.updateRule, access, changes, before);
     if (!allowed)
         return allowed.error();
     if (!*allowed)
@@ -903,14 +969,19 @@ Result<QJsonObject> Records::update(Store::Database &db, const CollectionSet &se
         if (auto r = (*s)->run(); !r)
             return mapWriteError(r.error(), c, failed);
     }
-    return readBack(db, set, c, id, shape, access);
+    QJsonObject after;
+    auto record = readBack(db, set, c, id, shape, access, changes ? &after : nullptr);
+    if (record && changes)
+        changes->append({RecordChange::Kind::Update, c.name, id, before, after, {}});
+    return record;
 }
 
 namespace {
 
 // Removes or cascades the references to `id` (a record of `c`) held by relation fields anywhere.
+// With `changes`, appends every record it deletes or changes (see Records::remove()).
 Status releaseReferences(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
-                         int depth)
+                         int depth, RecordChanges *changes)
 {
     if (depth > 16)
         return makeError(ErrorCode::InvalidArgument, QStringLiteral("The cascade delete chain is too deep."));
@@ -947,8 +1018,17 @@ Status releaseReferences(Store::Database &db, const CollectionSet &set, const Co
                 if (other.id == c.id && otherId == id)
                     continue; // a self-reference goes with the record itself
                 const bool lastReference = !f.isMultiple() || count <= 1;
+                const qsizetype changedBefore = changes ? changes->size() : 0;
+                QJsonObject before;
+                if (changes) {
+                    auto stored = storedValues(db, set, other, otherId);
+                    if (!stored)
+                        return stored.error();
+                    before = std::move(stored).value();
+                }
+                const QString cause = c.name + u'/' + id;
                 if (f.cascadeDelete && lastReference) {
-                    if (auto r = releaseReferences(db, set, other, otherId, depth + 1); !r)
+                    if (auto r = releaseReferences(db, set, other, otherId, depth + 1, changes); !r)
                         return r;
                     auto del = db.cachedQuery(QStringLiteral("DELETE FROM %1 WHERE \"id\" = ?").arg(table));
                     if (!del)
@@ -956,6 +1036,9 @@ Status releaseReferences(Store::Database &db, const CollectionSet &set, const Co
                     ResetOnExit resetDel(**del);
                     if (auto r = (*del)->bind(1, otherId).run(); !r)
                         return r;
+                    if (changes) // before the changes its own delete made
+                        changes->insert(changedBefore,
+                                        {RecordChange::Kind::Delete, other.name, otherId, before, {}, cause});
                     continue;
                 }
                 if (f.required && lastReference)
@@ -963,13 +1046,13 @@ Status releaseReferences(Store::Database &db, const CollectionSet &set, const Co
                                      QStringLiteral("The record cannot be deleted because it is part of a required "
                                                     "reference in record \"%1\" of \"%2\".")
                                          .arg(otherId, other.name));
-                const QString set = f.isMultiple()
+                const QString assignment = f.isMultiple()
                     ? QStringLiteral("%1 = (SELECT json_group_array(value) FROM json_each(%2) WHERE value != ?1)")
                           .arg(column, qualified)
                     : column + QStringLiteral(" = ''");
-                auto upd
-                    = db.cachedQuery(QStringLiteral("UPDATE %1 SET %2 WHERE \"id\" = ?%3")
-                                         .arg(table, set, f.isMultiple() ? QStringLiteral("2") : QStringLiteral("1")));
+                auto upd = db.cachedQuery(
+                    QStringLiteral("UPDATE %1 SET %2 WHERE \"id\" = ?%3")
+                        .arg(table, assignment, f.isMultiple() ? QStringLiteral("2") : QStringLiteral("1")));
                 if (!upd)
                     return upd.error();
                 ResetOnExit resetUpd(**upd);
@@ -979,6 +1062,12 @@ Status releaseReferences(Store::Database &db, const CollectionSet &set, const Co
                     (*upd)->bind(1, otherId);
                 if (auto r = (*upd)->run(); !r)
                     return r;
+                if (changes) {
+                    auto after = storedValues(db, set, other, otherId);
+                    if (!after)
+                        return after.error();
+                    changes->append({RecordChange::Kind::Update, other.name, otherId, before, *after, cause});
+                }
             }
         }
     }
@@ -988,20 +1077,31 @@ Status releaseReferences(Store::Database &db, const CollectionSet &set, const Co
 } // namespace
 
 Status Records::remove(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
-                       const Access &access) const
+                       const Access &access, RecordChanges *changes) const
 {
-    auto allowed = matchesRule(db, set, c, id, c.deleteRule, access);
+    QJsonObject before;
+    auto allowed = checkRow(db, set, c, id, c.deleteRule, access, changes, before);
     if (!allowed)
         return allowed.error();
     if (!*allowed)
         return notFound();
-    if (auto r = releaseReferences(db, set, c, id, 0); !r)
-        return r;
+    const qsizetype changedBefore = changes ? changes->size() : 0;
+    const auto failed = [&](Status s) {
+        if (changes) // nothing of a failed delete is audited
+            changes->resize(changedBefore);
+        return s;
+    };
+    if (auto r = releaseReferences(db, set, c, id, 0, changes); !r)
+        return failed(r);
     auto s = db.cachedQuery(QStringLiteral("DELETE FROM %1 WHERE \"id\" = ?").arg(quoted(c.name)));
     if (!s)
-        return s.error();
+        return failed(s.error());
     ResetOnExit resetS(**s);
-    return (*s)->bind(1, id).run();
+    if (auto r = (*s)->bind(1, id).run(); !r)
+        return failed(r);
+    if (changes) // first, then what it did to other records
+        changes->insert(changedBefore, {RecordChange::Kind::Delete, c.name, id, before, {}, {}});
+    return {};
 }
 
 std::unique_ptr<FieldResolver> recordResolver(const CollectionSet &set, const Collection &c, bool allowHidden)

@@ -11,6 +11,7 @@
 #include "../store/sqlite.h"
 #include "collections.h"
 #include "filter.h"
+#include "recordchange.h"
 
 namespace Outpost::Data {
 
@@ -73,15 +74,24 @@ public:
                                 const Shape &shape, const Access &access) const;
 
     // `body` is the submitted JSON object. Returns the stored record (shaped).
+    //
+    // With `changes`, a successful write appends what it changed, for the audit log (RecordChange):
+    // a create the row its INSERT returned, an update and a delete also the row as it was, read by
+    // the rule check's by-id select; a delete also every record its cascades and removed references
+    // changed. A failed write appends nothing. The changes are only true once the transaction
+    // commits: audit them from the write's `done`, and drop them when the caller rolls back a
+    // savepoint around a successful call.
     Result<QJsonObject> create(Store::Database &db, const CollectionSet &set, const Collection &c,
-                               const QJsonObject &body, const Shape &shape, const Access &access) const;
+                               const QJsonObject &body, const Shape &shape, const Access &access,
+                               RecordChanges *changes = nullptr) const;
     Result<QJsonObject> update(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
-                               const QJsonObject &body, const Shape &shape, const Access &access) const;
+                               const QJsonObject &body, const Shape &shape, const Access &access,
+                               RecordChanges *changes = nullptr) const;
     // Deletes the record and applies the relations that point at it: cascadeDelete fields delete
     // their records too; other references are removed (a required single reference refuses the
     // delete with InvalidArgument).
     Status remove(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
-                  const Access &access) const;
+                  const Access &access, RecordChanges *changes = nullptr) const;
 
     // Checks the create rule's first half before any work: PermissionDenied when the rule is null
     // and the caller is not a superuser. (The same for the other actions.)
@@ -97,8 +107,9 @@ private:
     // The row of `id` that the view rule lets `access` see, handed to `take` while it is current.
     Status viewRow(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
                    const Access &access, const std::function<void(const Store::Statement &)> &take) const;
+    // `asStored`, when given, gets the record as stored (every field but the secrets), unshaped.
     Result<QJsonObject> readBack(Store::Database &db, const CollectionSet &set, const Collection &c, const QString &id,
-                                 const Shape &shape, const Access &access) const;
+                                 const Shape &shape, const Access &access, QJsonObject *asStored = nullptr) const;
 
     const Clock &m_clock;
 };

@@ -45,4 +45,9 @@ QHostAddress clientAddress(const Request &request, const QList<QPair<QHostAddres
     return client;
 }
 
+Store::AuditActor auditActor(const Request &request, const QList<QPair<QHostAddress, int>> &trustedProxies)
+{
+    return {request.caller.label(), clientAddress(request, trustedProxies).toString()};
+}
+
 } // namespace Outpost::Http

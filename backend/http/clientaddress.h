@@ -4,6 +4,7 @@
 #include <QList>
 #include <QPair>
 
+#include "../store/auditlog.h"
 #include "router.h"
 
 namespace Outpost::Http {
@@ -21,5 +22,8 @@ namespace Outpost::Http {
 //
 // Pure function; any thread.
 QHostAddress clientAddress(const Request &request, const QList<QPair<QHostAddress, int>> &trustedProxies);
+
+// Who a request's audit entries name: the caller's label (Caller::label()) and clientAddress().
+Store::AuditActor auditActor(const Request &request, const QList<QPair<QHostAddress, int>> &trustedProxies);
 
 } // namespace Outpost::Http

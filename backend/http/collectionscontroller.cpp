@@ -7,6 +7,7 @@
 #include "../data/collections.h"
 #include "../data/filter.h"
 #include "../store/sqlite.h"
+#include "clientaddress.h"
 #include "listing.h"
 #include "openapi.h"
 #include "requestcontext.h"
@@ -48,10 +49,11 @@ struct CollectionsController::OpenApiCache
 };
 
 CollectionsController::CollectionsController(Data::Collections &collections, const Clock &clock,
-                                             QThreadPool *blockingPool)
+                                             QThreadPool *blockingPool, QList<QPair<QHostAddress, int>> trustedProxies)
     : m_collections(collections)
     , m_clock(clock)
     , m_pool(blockingPool)
+    , m_trustedProxies(std::move(trustedProxies))
     , m_version(QStringLiteral(OUTPOST_VERSION))
     , m_openApi(std::make_shared<OpenApiCache>())
 {
@@ -111,7 +113,9 @@ void CollectionsController::create(const Request &request, const Responder &resp
     QJsonObject body;
     if (auto bad = parseJsonBody(request, body))
         return responder.send(*bad);
-    responder.runBlocking(m_pool, [this, body] { return collectionResponse(m_collections.create(body)); });
+    responder.runBlocking(m_pool, [this, body, actor = auditActor(request, m_trustedProxies)] {
+        return collectionResponse(m_collections.create(body, actor));
+    });
 }
 
 void CollectionsController::update(const Request &request, const Responder &responder) const
@@ -119,15 +123,16 @@ void CollectionsController::update(const Request &request, const Responder &resp
     QJsonObject body;
     if (auto bad = parseJsonBody(request, body))
         return responder.send(*bad);
-    responder.runBlocking(m_pool, [this, body, id = request.params.value(0)] {
-        return collectionResponse(m_collections.update(id, body));
-    });
+    responder.runBlocking(m_pool,
+                          [this, body, id = request.params.value(0), actor = auditActor(request, m_trustedProxies)] {
+                              return collectionResponse(m_collections.update(id, body, actor));
+                          });
 }
 
 void CollectionsController::remove(const Request &request, const Responder &responder) const
 {
-    responder.runBlocking(m_pool, [this, id = request.params.value(0)] {
-        const Status s = m_collections.remove(id);
+    responder.runBlocking(m_pool, [this, id = request.params.value(0), actor = auditActor(request, m_trustedProxies)] {
+        const Status s = m_collections.remove(id, actor);
         return s ? Response::empty(204) : Response::fromError(s.error());
     });
 }

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <QHostAddress>
+#include <QList>
+#include <QPair>
 #include <memory>
 
 #include "router.h"
@@ -24,11 +27,13 @@ namespace Outpost::Http {
 //   DELETE /api/collections/{idOrName}         delete (204)
 //   GET    /api/openapi.json                   the OpenAPI 3.1 document of the live schema (built on
 //                                              `blockingPool` once per schema change, then cached)
-// Writes change the schema and wait for the writer: they run on `blockingPool`.
+// Writes change the schema and wait for the writer: they run on `blockingPool`. Data::Collections
+// audits them with the caller's label and client address (as `trustedProxies` resolve it).
 class CollectionsController
 {
 public:
-    CollectionsController(Data::Collections &collections, const Clock &clock, QThreadPool *blockingPool);
+    CollectionsController(Data::Collections &collections, const Clock &clock, QThreadPool *blockingPool,
+                          QList<QPair<QHostAddress, int>> trustedProxies = {});
     void registerRoutes(Router &router) const;
 
 private:
@@ -42,6 +47,7 @@ private:
     Data::Collections &m_collections;
     const Clock &m_clock;
     QThreadPool *m_pool;
+    QList<QPair<QHostAddress, int>> m_trustedProxies;
     QString m_version;
     struct OpenApiCache;
     std::shared_ptr<OpenApiCache> m_openApi;

@@ -1,7 +1,10 @@
 #include "gate.h"
 
 #include "../auth/apikeys.h"
+#include "../auth/appusers.h"
+#include "../auth/clienttokens.h"
 #include "../auth/superusers.h"
+#include "../data/collections.h"
 
 namespace Outpost::Http {
 
@@ -51,9 +54,13 @@ Response roleRefused(Auth::Role role, Auth::Permission permission)
 
 } // namespace
 
-Gate::Gate(const Auth::Superusers &superusers, Auth::ApiKeys &keys)
+Gate::Gate(const Auth::Superusers &superusers, Auth::ApiKeys &keys, const Auth::AppUsers &users,
+           const Auth::ClientTokens &clientTokens, const Data::Collections &collections)
     : m_superusers(superusers)
     , m_keys(keys)
+    , m_users(users)
+    , m_clientTokens(clientTokens)
+    , m_collections(collections)
 {
 }
 
@@ -79,15 +86,50 @@ std::optional<Response> Gate::identify(Request &request) const
     }
     const QByteArray authorization = request.header("authorization");
     caller.sentToken = !authorization.trimmed().isEmpty();
-    if (caller.sentToken && request.reader) {
-        if (auto user = m_superusers.fromToken(*request.reader, authorization)) {
+    if (!caller.sentToken)
+        return std::nullopt;
+    const QByteArrayView token = Auth::bearerToken(authorization);
+    if (Auth::ClientTokens::isClientToken(Auth::Jwt::peekClaims(token))) {
+        auto outcome = m_clientTokens.verify(token, request.peer);
+        if (const auto *refusal = std::get_if<Auth::ApiKeys::Refusal>(&outcome))
+            return *refusal == Auth::ApiKeys::Refusal::Malformed
+                ? unauthorized(QStringLiteral("The access token is invalid or has expired."))
+                : keyRefused(*refusal);
+        const auto &apiKey = std::get<Auth::ApiKey>(outcome);
+        caller.kind = Caller::Kind::ApiKey;
+        caller.id = apiKey.id;
+        caller.scopes = apiKey.scopes;
+        return std::nullopt;
+    }
+    if (request.reader)
+        identifyToken(request, token);
+    return std::nullopt;
+}
+
+void Gate::identifyToken(Request &request, QByteArrayView token) const
+{
+    Caller &caller = request.caller;
+    const QString collectionId = Auth::Jwt::peekClaims(token).value(u"collectionId").toString();
+    if (collectionId == QLatin1String(Auth::Superusers::kCollectionId)) {
+        if (auto user = m_superusers.fromToken(*request.reader, token)) {
             caller.kind = Caller::Kind::Superuser;
             caller.id = user->id;
             caller.record = user->toRecord();
             caller.role = user->role;
+            caller.sessionId = user->sessionId;
         }
+        return;
     }
-    return std::nullopt;
+    auto set = m_collections.snapshot();
+    if (!set)
+        return;
+    if (auto user = m_users.fromToken(*request.reader, **set, token)) {
+        caller.kind = Caller::Kind::User;
+        caller.id = user->id;
+        caller.collection = user->collectionName;
+        caller.record = user->record;
+        caller.sessionId = user->sessionId;
+    }
 }
 
 std::optional<Response> Gate::admit(Request &request, const Policy &policy) const
@@ -120,6 +162,8 @@ std::optional<Response> Gate::admit(Request &request, const Policy &policy) cons
         return Response::problem(
             403,
             QStringLiteral("The API key's scopes do not include %1.").arg(Auth::permissionName(policy.permission)));
+    case Caller::Kind::User:
+        return Response::problem(403, QStringLiteral("Only superusers and API keys can perform this action."));
     case Caller::Kind::Guest:
         break;
     }

@@ -54,15 +54,9 @@ Response forbidden(const QString &detail)
 // all-collection records scopes.
 std::optional<Response> checkHeld(const Auth::ApiKey &manager, const QStringList &requested)
 {
-    const QStringList held = manager.scopes.toStrings();
-    for (const QString &raw : requested) {
-        const QString scope = raw.trimmed();
-        const QStringList parts = scope.split(u':');
-        const bool narrowed = parts.size() == 3 && held.contains(parts[0] + u':' + parts[1], Qt::CaseInsensitive);
-        if (!held.contains(scope, Qt::CaseInsensitive) && !narrowed)
-            return forbidden(
-                QStringLiteral("An API key cannot grant the scope \"%1\", which it does not hold.").arg(scope));
-    }
+    if (const auto scope = manager.scopes.firstNotHeld(requested))
+        return forbidden(
+            QStringLiteral("An API key cannot grant the scope \"%1\", which it does not hold.").arg(*scope));
     return std::nullopt;
 }
 

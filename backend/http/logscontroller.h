@@ -15,9 +15,11 @@ namespace Outpost::Http {
 
 // The audit log, read-only (permission logs:read: superusers, or keys with that scope):
 //   GET /api/logs/audit   {page, perPage, totalItems, totalPages, items: [{id, time, actor, action,
-//                         target, address, success}]}, newest first; page, perPage (default 30, at
-//                         most 500), sort and filter over those fields, skipTotal, as PocketBase lists
-// The log is append-only: there are no write routes. The query reads logs.db on `pool`.
+//                         target, address, success, details}]}, newest first; page, perPage (default
+//                         30, at most 500), sort and filter over those fields (and paths into details,
+//                         "details.collection"), skipTotal, as PocketBase lists
+// The log is append-only: there are no write routes. The query runs on `pool`: it waits for the
+// entries already queued (Store::AuditLog::flush), then reads logs.db.
 class LogsController
 {
 public:

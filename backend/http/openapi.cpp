@@ -22,6 +22,9 @@ const QString kFixedTags[][2] = {
     {u"batch"_s, u"Several record requests in one transaction."_s},
     {u"keys"_s, u"API keys: scoped, revocable credentials for programs. Every change is recorded in the audit log."_s},
     {u"logs"_s, u"The audit log: logins and changes to accounts and keys. Read-only."_s},
+    {u"superusers"_s,
+     u"Superuser accounts and their roles (PocketBase's `_superusers` records). At least one owner always "
+     "remains."_s},
 };
 
 QJsonObject info(const QString &version)
@@ -100,10 +103,14 @@ QJsonObject buildOpenApiDocument(const QList<Data::Collection> &collections, con
     addProblemSchemas(schemas);
     addAdminSchemas(schemas);
     addAdminPaths(paths);
+    addAuthSchemas(schemas);
+    addAuthPaths(paths);
     addKeySchemas(schemas);
     addKeyPaths(paths);
     addLogSchemas(schemas);
     addLogPaths(paths);
+    addSuperuserSchemas(schemas);
+    addSuperuserPaths(paths);
     QJsonArray tags;
     QStringList tagNames;
     for (const auto &tag : kFixedTags) {

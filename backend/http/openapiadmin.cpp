@@ -4,7 +4,7 @@
 #include "openapiparts.h"
 
 // The fixed part of the API, the same whatever the collections: field and collection definitions,
-// health, superuser auth, batch and this document (the API keys are in openapikeys.cpp).
+// health, batch and this document (the API keys are in openapikeys.cpp).
 namespace Outpost::Http::OpenApi {
 
 using namespace Qt::StringLiterals;
@@ -12,9 +12,9 @@ using Data::FieldType;
 
 namespace {
 
-const FieldType kFieldTypes[]
-    = {FieldType::Text, FieldType::Number, FieldType::Bool, FieldType::Email,    FieldType::Url,
-       FieldType::Date, FieldType::Select, FieldType::Json, FieldType::Relation, FieldType::AutoDate};
+const FieldType kFieldTypes[] = {FieldType::Text,     FieldType::Number,   FieldType::Bool,    FieldType::Email,
+                                 FieldType::Url,      FieldType::Date,     FieldType::Select,  FieldType::Json,
+                                 FieldType::Relation, FieldType::AutoDate, FieldType::Password};
 
 // ---- Field definitions (the collections API) ---------------------------------------------------
 
@@ -63,6 +63,10 @@ QJsonObject fieldOptionProperties(FieldType type)
                 {u"maxSelect"_s, maxSelect}};
     case FieldType::AutoDate:
         return {{u"onCreate"_s, flag}, {u"onUpdate"_s, flag}};
+    case FieldType::Password:
+        return {{u"min"_s,
+                 with(count, u"description"_s,
+                      u"Minimum length in characters (never less than 8). Auth collections only."_s)}};
     }
     return {};
 }
@@ -114,7 +118,7 @@ void addCollectionSchemas(QJsonObject &schemas)
                    objectSchema(editable, {}, u"The keys to change; fields are matched by id (see the operation)."_s));
     QJsonObject created = editable;
     created.insert(u"id"_s, typed(u"string"_s, u"Assigned when left out."_s));
-    created.insert(u"type"_s, with(enumOf({u"base"_s}), u"default"_s, u"base"_s));
+    created.insert(u"type"_s, with(enumOf({u"base"_s, u"auth"_s}), u"default"_s, u"base"_s));
     schemas.insert(u"NewCollection"_s, objectSchema(created, {u"name"_s}, u"A collection definition."_s));
 
     QJsonObject full = created;
@@ -146,19 +150,12 @@ void addSystemSchemas(QJsonObject &schemas)
                       {u"email"_s, with(typed(u"string"_s), u"format"_s, u"email"_s)},
                       {u"emailVisibility"_s, typed(u"boolean"_s)},
                       {u"verified"_s, typed(u"boolean"_s)},
+                      {u"role"_s, schemaRef(u"SuperuserRole"_s)},
                       {u"created"_s, dateString(u"Creation time (UTC)."_s)},
                       {u"updated"_s, dateString(u"Last change (UTC)."_s)}},
                      {u"collectionId"_s, u"collectionName"_s, u"id"_s, u"email"_s, u"emailVisibility"_s, u"verified"_s,
-                      u"created"_s, u"updated"_s},
+                      u"role"_s, u"created"_s, u"updated"_s},
                      u"A superuser account (a record of `_superusers`)."_s));
-    schemas.insert(u"AuthResponse"_s,
-                   objectSchema({{u"token"_s, typed(u"string"_s, u"A JWT (HS256) valid for one hour."_s)},
-                                 {u"record"_s, schemaRef(u"Superuser"_s)}},
-                                {u"token"_s, u"record"_s}));
-    schemas.insert(u"PasswordAuth"_s,
-                   objectSchema({{u"identity"_s, typed(u"string"_s, u"The superuser's e-mail address."_s)},
-                                 {u"password"_s, with(typed(u"string"_s), u"format"_s, u"password"_s)}},
-                                {u"identity"_s, u"password"_s}));
 }
 
 void addBatchAndImportSchemas(QJsonObject &schemas)
@@ -214,8 +211,6 @@ QList<Operation> operations()
     const QString batchFailed
         = u"The batch is malformed (`data` names a bad request as `requests.N`), or a request failed and none took "
           "effect: `detail` names it and `data.requests` holds its answer."_s;
-    const QString loginFailed = u"A blank identity or password (named in `data`), or wrong credentials: a wrong "
-                                "password and an unknown account get the same answer after the same work."_s;
     return {
         {.method = u"get"_s,
          .path = u"/api/health"_s,
@@ -235,24 +230,6 @@ QList<Operation> operations()
          .description = u"This description of the API, with a path and schemas for each collection as it is now."_s,
          .scope = P::CollectionsManage,
          .responses = {{u"200"_s, jsonResponse(u"The document."_s, typed(u"object"_s, u"OpenAPI 3.1."_s))}}},
-        {.method = u"post"_s,
-         .path = u"/api/collections/_superusers/auth-with-password"_s,
-         .id = u"authWithPassword"_s,
-         .tag = u"auth"_s,
-         .summary = u"Log in as a superuser"_s,
-         .description = u"Exchanges a superuser's e-mail address and password for a token. Every attempt is "
-                        "recorded in the audit log."_s,
-         .access = Access::Public,
-         .requestBody = jsonBody(schemaRef(u"PasswordAuth"_s), u"The credentials."_s),
-         .responses = {{u"200"_s, jsonResponse(u"Logged in."_s, schemaRef(u"AuthResponse"_s))},
-                       {u"400"_s, problemResponse(loginFailed)}}},
-        {.method = u"post"_s,
-         .path = u"/api/collections/_superusers/auth-refresh"_s,
-         .id = u"authRefresh"_s,
-         .tag = u"auth"_s,
-         .summary = u"Refresh a superuser's token"_s,
-         .description = u"A new token for the account of the (still valid) token sent."_s,
-         .responses = {{u"200"_s, jsonResponse(u"A new token."_s, schemaRef(u"AuthResponse"_s))}}},
         {.method = u"post"_s,
          .path = u"/api/batch"_s,
          .id = u"batch"_s,

@@ -7,19 +7,50 @@ using namespace Qt::StringLiterals;
 
 void addLogSchemas(QJsonObject &schemas)
 {
+    const QJsonObject details {
+        {u"collection"_s, typed(u"string"_s, u"A record's collection (its name)."_s)},
+        {u"before"_s,
+         nullable(u"object"_s,
+                  u"The stored values before the change: a record's fields (hidden ones included; never an "
+                  "account's password hash or token key) or a collection's definition; null for a create."_s)},
+        {u"after"_s, nullable(u"object"_s, u"The stored values after the change, as `before`; null for a delete."_s)},
+        {u"cause"_s,
+         typed(u"string"_s,
+               u"For a change a delete made to another record (a cascade, or a removed reference): that "
+               "delete's `COLLECTION/RECORDID`."_s)},
+        {u"count"_s, typed(u"integer"_s, u"An import's records stored."_s)},
+        {u"failed"_s, typed(u"integer"_s, u"An import's rows that failed (with `onError=skip`)."_s)},
+        {u"firstId"_s, typed(u"string"_s, u"The first record an import stored."_s)},
+        {u"lastId"_s, typed(u"string"_s, u"The last record an import stored."_s)},
+        {u"onError"_s, enumOf({u"abort"_s, u"skip"_s}, u"An import's mode."_s)}};
     const QJsonObject entry {
         {u"id"_s, with(bounded(u"integer"_s, 1), u"description"_s, u"Increases with every entry."_s)},
         {u"time"_s, dateString(u"When it happened (UTC)."_s)},
         {u"actor"_s,
          typed(u"string"_s,
-               u"Who acted: `superuser:ID`, `apikey:ID` or `cli`, or for a login the email address tried."_s)},
+               u"Who acted: `superuser:ID`, `apikey:ID`, `user:COLLECTION:ID`, `guest` (a record change an "
+               "open rule allowed), `cli`, `local` (the server itself, e.g. the `users` collection made at the "
+               "first start), or for a login the email address tried."_s)},
         {u"action"_s,
          typed(u"string"_s,
-               u"What was done: `auth.login`, `superuser.create`, `apikey.create`, `apikey.update`, "
-               "`apikey.revoke` or `apikey.rotate`."_s)},
-        {u"target"_s, typed(u"string"_s, u"What it was done to: `_superusers`, or the API key's id."_s)},
-        {u"address"_s, typed(u"string"_s, u"The client address of a login; empty for the other actions."_s)},
-        {u"success"_s, typed(u"boolean"_s, u"False for a failed login."_s)}};
+               u"What was done: `auth.login`, `superuser.create`, `superuser.update`, `superuser.delete`, "
+               "`apikey.create`, `apikey.update`, `apikey.revoke` or `apikey.rotate`; `record.create`, "
+               "`record.update`, `record.delete` (one entry per record, also for batches and for what a "
+               "delete's relations do to other records), `record.import` (one entry per import); "
+               "`collection.create`, `collection.update` or `collection.delete`."_s)},
+        {u"target"_s,
+         typed(u"string"_s,
+               u"What it was done to: `_superusers` for a login, `_superusers/ID` for a superuser account "
+               "(the entry's `details` hold its email and role `before` and `after` the change), the API "
+               "key's id, `COLLECTION/RECORDID` for a record, or the collection's name for an import and a "
+               "collection change (after a rename, the new name)."_s)},
+        {u"address"_s,
+         typed(u"string"_s,
+               u"The client address of a login, a superuser account change, a record change or a collection "
+               "change (`local` from the command line and the server itself); empty for the other actions."_s)},
+        {u"success"_s, typed(u"boolean"_s, u"False for a failed login."_s)},
+        {u"details"_s,
+         objectSchema(details, {}, u"What the action changed; `{}` when there is nothing more to say."_s)}};
     schemas.insert(u"AuditEntry"_s, objectSchema(entry, entry.keys(), u"One audit log entry."_s));
     schemas.insert(u"AuditEntryList"_s, listSchema(schemaRef(u"AuditEntry"_s), u"A page of audit entries."_s));
 }
@@ -35,10 +66,12 @@ void addLogPaths(QJsonObject &paths)
          .id = u"listAuditEntries"_s,
          .summary = u"List audit entries"_s,
          .description = u"A page of the audit log: logins (failed ones too), superuser creation and every API key "
-                        "change. Newest first unless `sort` says otherwise; `sort` and `filter` take the fields "
-                        "`id`, `time`, `actor`, `action`, `target`, `address` and `success`. The log cannot be "
-                        "changed through the API; entries older than the server's `audit_retention_days` are "
-                        "deleted."_s,
+                        "change, every record created, updated or deleted and every collection change, with the "
+                        "values before and after in `details`. Newest first unless `sort` says otherwise; `sort` "
+                        "and `filter` take the fields `id`, `time`, `actor`, `action`, `target`, `address` and "
+                        "`success`, and paths into `details` (`details.collection`, `details.after.title`). Every "
+                        "change answered before the request is listed. The log cannot be changed through the API; "
+                        "entries older than the server's `audit_retention_days` are deleted."_s,
          .parameters = parameterRefs({u"Page"_s, u"Sort"_s, u"Filter"_s, u"SkipTotal"_s}, {perPage}),
          .responses = {{u"200"_s, jsonResponse(u"A page of audit entries."_s, schemaRef(u"AuditEntryList"_s))}},
          .shared = {400}},

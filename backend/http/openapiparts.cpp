@@ -271,6 +271,9 @@ QJsonObject sharedParameters()
         {u"CollectionIdOrName"_s,
          parameter(u"collectionIdOrName"_s, u"path"_s, typed(u"string"_s),
                    u"The collection's id or name (names are case-insensitive)."_s)},
+        {u"AuthCollection"_s,
+         parameter(u"collection"_s, u"path"_s, typed(u"string"_s),
+                   u"`_superusers`, or the name or id of an auth collection (such as `users`)."_s)},
         {u"ExportFormat"_s,
          parameter(u"format"_s, query, with(enumOf({u"csv"_s, u"json"_s}), u"default"_s, u"csv"_s), listCsv)},
         {u"ImportOnError"_s,
@@ -320,6 +323,8 @@ QString callers(const Operation &op)
 {
     if (op.access == Access::Public)
         return u"No token needed."_s;
+    if (op.access == Access::Account)
+        return u"Send the account's token: a superuser's, or an app user's of this collection."_s;
     if (!op.rule.isUndefined())
         return {}; // the rule's description says who may call it
     const QString scope = op.scope ? Auth::permissionName(*op.scope) : QString();
@@ -340,6 +345,8 @@ QString accessName(Access access)
         return u"public"_s;
     case Access::Token:
         return u"rule"_s;
+    case Access::Account:
+        return u"account"_s;
     case Access::Superuser:
         break;
     }
@@ -354,7 +361,7 @@ QJsonObject operationJson(const Operation &op)
         shared << 413;
     if (op.scope)
         shared << 401 << 403; // a key that does not check out (Gate), or one without the scope
-    else if (op.access == Access::Superuser)
+    else if (op.access == Access::Superuser || op.access == Access::Account)
         shared << 401;
     for (const int status : shared << 500) {
         if (!responses.contains(QString::number(status)))

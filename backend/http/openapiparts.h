@@ -15,6 +15,7 @@
 //   openapiadmin.cpp    the fixed API: field and collection definitions, health, auth, batch
 //   openapikeys.cpp     the API keys admin API
 //   openapilogs.cpp     the logs API (the audit log)
+//   openapisuperusers.cpp  the superuser accounts API (`_superusers` records)
 //   openapirecords.cpp  what each collection adds: record schemas and the records, export and import
 //                       operations
 //   openapi.cpp         the document: info, servers, tags, security schemes, pruning
@@ -71,6 +72,7 @@ enum class Access {
     Public, // no credentials needed
     Token, // credentials are optional; the collection's rule decides
     Superuser, // a superuser's token (or, with a scope, an API key)
+    Account, // the token of the account it is about: a superuser's or an app user's
 };
 
 // One operation, written as a table row (designated initialisers) or built up.
@@ -107,6 +109,10 @@ void addKeySchemas(QJsonObject &schemas);
 void addKeyPaths(QJsonObject &paths);
 void addLogSchemas(QJsonObject &schemas);
 void addLogPaths(QJsonObject &paths);
+void addAuthSchemas(QJsonObject &schemas);
+void addAuthPaths(QJsonObject &paths);
+void addSuperuserSchemas(QJsonObject &schemas);
+void addSuperuserPaths(QJsonObject &paths);
 QJsonObject apiKeyScheme(); // the `apiKey` security scheme, describing the scopes
 // Per collection: its schemas, paths and tag. Tag names are kept unique against `takenTags`.
 void addCollectionParts(const QList<Data::Collection> &collections, const QStringList &takenTags, QJsonObject &schemas,

@@ -225,6 +225,11 @@ QJsonObject valueSchema(const Field &f, Direction direction, const Catalog &cata
     case FieldType::Relation:
         s = relationValue(f, catalog, notes);
         break;
+    case FieldType::Password:
+        s = with(typed(u"string"_s), u"minLength"_s, qMax(f.minLength, 8));
+        notes << u"The new password, in plain text; stored only as an Argon2id hash and never returned. "
+                 "A list of the most common passwords is refused."_s;
+        break;
     }
     const QString kind = f.primaryKey ? u"The record's id."_s : u"`%1` field."_s.arg(Data::fieldTypeName(f.type));
     notes.prepend(kind);
@@ -258,16 +263,27 @@ void addRecordSchemas(QJsonObject &schemas, const Catalog &catalog, qsizetype in
     QStringList outputRequired {u"collectionId"_s, u"collectionName"_s}, createRequired;
     QJsonObject create, update;
     for (const Field &f : c.fields) {
-        output.insert(f.name, valueSchema(f, Direction::Output, catalog));
-        if (!f.hidden)
+        if (!f.isSecret())
+            output.insert(f.name, valueSchema(f, Direction::Output, catalog));
+        if (!f.hidden && !(c.type == u"auth" && f.system && f.name == u"email"))
             outputRequired << f.name;
-        if (f.type == FieldType::AutoDate)
+        if (f.type == FieldType::AutoDate || (f.isSecret() && f.type != FieldType::Password))
             continue;
         create.insert(f.name, valueSchema(f, Direction::Input, catalog));
         if (f.required && f.autogeneratePattern.isEmpty())
             createRequired << f.name;
         if (!f.primaryKey)
             update.insert(f.name, create.value(f.name));
+    }
+    if (c.type == u"auth") {
+        const QJsonObject confirm = with(typed(u"string"_s), u"description"_s, u"The same as `password`."_s);
+        create.insert(u"passwordConfirm"_s, confirm);
+        update.insert(u"passwordConfirm"_s, confirm);
+        update.insert(u"oldPassword"_s,
+                      with(typed(u"string"_s), u"description"_s,
+                           u"The current password: required, with `password`, unless a superuser "
+                           "changes it. Changing the password ends the account's other sessions."_s));
+        createRequired << u"passwordConfirm"_s;
     }
     if (const QJsonObject expand = expandSchema(c, catalog); !expand.isEmpty())
         output.insert(u"expand"_s, expand);

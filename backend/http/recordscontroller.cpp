@@ -3,12 +3,16 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QThreadPool>
 #include <QUrl>
 #include <variant>
 
+#include "../auth/appusers.h"
+#include "../auth/sessions.h"
 #include "../data/collections.h"
 #include "../data/records.h"
 #include "../store/store.h"
+#include "clientaddress.h"
 #include "listing.h"
 #include "requestcontext.h"
 
@@ -26,31 +30,43 @@ Response recordResponse(const Result<QJsonObject> &record, int status = 200)
 }
 
 // Queues `write` for the store's writer (it runs in the group's transaction) and answers with the
-// record it returns once the group has committed, or with the error.
+// record it returns once the group has committed, or with the error. What the write changed goes
+// to `audit` after the commit, before the answer: a client never sees a change its log lacks.
 void submitRecordWrite(Store::Store &store, const Responder &responder,
-                       std::function<Result<QJsonObject>(Store::Database &)> write)
+                       std::function<Result<QJsonObject>(Store::Database &, Data::RecordChanges *)> write,
+                       std::function<void(const Data::RecordChanges &)> audit)
 {
-    auto outcome = std::make_shared<std::optional<Result<QJsonObject>>>();
+    struct Outcome
+    {
+        std::optional<Result<QJsonObject>> record;
+        Data::RecordChanges changes;
+    };
+    auto outcome = std::make_shared<Outcome>();
     store.submitWrite(
         [outcome, write = std::move(write)](Store::Database &db) -> Status {
-            *outcome = write(db);
-            if (!**outcome)
-                return (*outcome)->error();
-            return {};
+            outcome->record = write(db, &outcome->changes);
+            return *outcome->record ? Status() : Status(outcome->record->error());
         },
-        [outcome, responder](const Status &status) {
-            responder.post(status ? recordResponse(**outcome) : Response::fromError(status.error()));
+        [outcome, responder, audit = std::move(audit)](const Status &status) {
+            if (status)
+                audit(outcome->changes);
+            responder.post(status ? recordResponse(*outcome->record) : Response::fromError(status.error()));
         });
 }
 
 } // namespace
 
 RecordsController::RecordsController(Data::Collections &collections, const Data::Records &records, Store::Store &store,
-                                     const Clock &clock)
+                                     const Clock &clock, const Auth::AppUsers &users, const Auth::Sessions &sessions,
+                                     QThreadPool *blockingPool, QList<QPair<QHostAddress, int>> trustedProxies)
     : m_collections(collections)
     , m_records(records)
     , m_store(store)
     , m_clock(clock)
+    , m_users(users)
+    , m_sessions(sessions)
+    , m_pool(blockingPool)
+    , m_trustedProxies(std::move(trustedProxies))
 {
 }
 
@@ -109,19 +125,79 @@ void RecordsController::writeRecord(const Request &request, const Responder &res
     if (auto bad = parseJsonBody(request, body))
         return responder.send(*bad);
     route->context.access.context.body = body; // what rules see as @request.body
+    if (route->collection->type == u"auth")
+        return writeAccount(request, responder, std::move(*route), body, write);
     // The snapshot travels with the job and keeps the collection it points into alive.
     submitRecordWrite(
         m_store, responder,
         [write, set = route->snapshot, c = route->collection, body, shape = shapeOf(request),
-         access = route->context.access](Store::Database &db) { return write(db, *set, *c, body, shape, access); });
+         access = route->context.access](Store::Database &db, Data::RecordChanges *changes) {
+            return write(db, *set, *c, body, shape, access, changes);
+        },
+        [this, actor = auditActor(request, m_trustedProxies)](const Data::RecordChanges &changes) {
+            audit(actor, changes);
+        });
+}
+
+void RecordsController::audit(const Store::AuditActor &actor, const Data::RecordChanges &changes) const
+{
+    if (!changes.isEmpty())
+        m_store.auditLog().append(Data::auditEntries(changes, actor, m_clock.nowMs()));
+}
+
+void RecordsController::writeAccount(const Request &request, const Responder &responder, CollectionRoute route,
+                                     const QJsonObject &body, const RecordWrite &write) const
+{
+    const Caller &caller = request.caller;
+    const QString recordId = request.method == Method::Post ? QString() : request.params.value(1);
+    // The caller's own session survives their password change; every other one ends.
+    const QString keep
+        = caller.kind == Caller::Kind::User && caller.id == recordId && caller.collection == route.collection->name
+        ? caller.sessionId
+        : QString();
+    const Auth::AppUsers::Writer writer {route.context.access.superuser};
+    const Store::AuditActor actor = auditActor(request, m_trustedProxies);
+    responder.runBlocking(
+        m_pool, [this, route = std::move(route), body, write, writer, recordId, keep, shape = shapeOf(request), actor] {
+            auto prepared = m_users.prepareWrite(*route.collection, body, writer, recordId);
+            if (!prepared)
+                return Response::fromError(prepared.error());
+            Result<QJsonObject> written = makeError(ErrorCode::Internal, QStringLiteral("not written"));
+            Data::RecordChanges changes;
+            int sessionsEnded = 0;
+            Status s = m_store.write([&](Store::Database &db) -> Status {
+                written = write(db, *route.snapshot, *route.collection, prepared->body, shape, route.context.access,
+                                &changes);
+                if (!written)
+                    return written.error();
+                if (!prepared->passwordChanged)
+                    return {};
+                auto ended = m_sessions.revokeAccount(db, route.collection->id, recordId, keep,
+                                                      QStringLiteral("password_change"));
+                if (!ended)
+                    return ended.error();
+                sessionsEnded = *ended;
+                return {};
+            });
+            if (!s)
+                return Response::fromError(s.error());
+            audit(actor, changes); // committed
+            if (prepared->passwordChanged) // the record change leaves the password out: say it here
+                m_store.auditLog().append(
+                    Store::AuditEntry {m_clock.nowMs(), actor.label, QStringLiteral("auth.password_change"),
+                                       route.collection->name + u'/' + recordId, actor.address, true,
+                                       QJsonObject {{QStringLiteral("sessionsEnded"), sessionsEnded}}});
+            return recordResponse(written);
+        });
 }
 
 void RecordsController::create(const Request &request, const Responder &responder) const
 {
-    writeRecord(request, responder, &Data::Collection::createRule,
-                [this](Store::Database &db, const Data::CollectionSet &set, const Data::Collection &c,
-                       const QJsonObject &body, const Data::Shape &shape,
-                       const Data::Access &access) { return m_records.create(db, set, c, body, shape, access); });
+    writeRecord(
+        request, responder, &Data::Collection::createRule,
+        [this](Store::Database &db, const Data::CollectionSet &set, const Data::Collection &c, const QJsonObject &body,
+               const Data::Shape &shape, const Data::Access &access,
+               Data::RecordChanges *changes) { return m_records.create(db, set, c, body, shape, access, changes); });
 }
 
 void RecordsController::update(const Request &request, const Responder &responder) const
@@ -129,8 +205,9 @@ void RecordsController::update(const Request &request, const Responder &responde
     writeRecord(request, responder, &Data::Collection::updateRule,
                 [this, id = request.params.value(1)](Store::Database &db, const Data::CollectionSet &set,
                                                      const Data::Collection &c, const QJsonObject &body,
-                                                     const Data::Shape &shape, const Data::Access &access) {
-                    return m_records.update(db, set, c, id, body, shape, access);
+                                                     const Data::Shape &shape, const Data::Access &access,
+                                                     Data::RecordChanges *changes) {
+                    return m_records.update(db, set, c, id, body, shape, access, changes);
                 });
 }
 
@@ -140,12 +217,16 @@ void RecordsController::remove(const Request &request, const Responder &responde
                                      &Data::Collection::deleteRule);
     if (!route)
         return;
-    m_store.submitWrite([this, set = route->snapshot, c = route->collection, id = request.params.value(1),
-                         access = route->context.access](
-                            Store::Database &db) -> Status { return m_records.remove(db, *set, *c, id, access); },
-                        [responder](const Status &status) {
-                            responder.post(status ? Response::empty(204) : Response::fromError(status.error()));
-                        });
+    auto changes = std::make_shared<Data::RecordChanges>();
+    m_store.submitWrite(
+        [this, set = route->snapshot, c = route->collection, id = request.params.value(1),
+         access = route->context.access,
+         changes](Store::Database &db) -> Status { return m_records.remove(db, *set, *c, id, access, changes.get()); },
+        [this, responder, changes, actor = auditActor(request, m_trustedProxies)](const Status &status) {
+            if (status)
+                audit(actor, *changes);
+            responder.post(status ? Response::empty(204) : Response::fromError(status.error()));
+        });
 }
 
 namespace {
@@ -284,6 +365,14 @@ void RecordsController::batch(const Request &request, const Responder &responder
         if (auto refused
             = checkKeyScope(request, Auth::Permission::RecordsWrite, target ? target->name : item.collection))
             return responder.send(std::move(*refused));
+        // Account writes hash passwords and apply the password rules: one at a time, through the
+        // record routes (deletes need neither).
+        if (target && target->type == u"auth" && item.action != BatchItem::Action::Delete)
+            return responder.send(Response::problem(
+                400,
+                QStringLiteral("Records of the auth collection \"%1\" can only be deleted in a batch; create "
+                               "and update accounts through the record API.")
+                    .arg(target->name)));
     }
     const RequestContext context = contextFor(request, m_clock, snapshot->get());
 
@@ -291,6 +380,7 @@ void RecordsController::batch(const Request &request, const Responder &responder
     {
         QJsonArray results;
         std::optional<Response> failure;
+        Data::RecordChanges changes; // of every request, audited only when the whole batch commits
     };
     auto outcome = std::make_shared<Outcome>();
     m_store.submitWrite(
@@ -315,14 +405,15 @@ void RecordsController::batch(const Request &request, const Responder &responder
                     }
                     switch (action) {
                     case BatchItem::Action::Create:
-                        response = recordResponse(m_records.create(db, *set, *c, item.body, item.shape, itemAccess));
+                        response = recordResponse(
+                            m_records.create(db, *set, *c, item.body, item.shape, itemAccess, &outcome->changes));
                         break;
                     case BatchItem::Action::Update:
-                        response
-                            = recordResponse(m_records.update(db, *set, *c, id, item.body, item.shape, itemAccess));
+                        response = recordResponse(
+                            m_records.update(db, *set, *c, id, item.body, item.shape, itemAccess, &outcome->changes));
                         break;
                     case BatchItem::Action::Delete: {
-                        const Status s = m_records.remove(db, *set, *c, id, itemAccess);
+                        const Status s = m_records.remove(db, *set, *c, id, itemAccess, &outcome->changes);
                         response = s ? Response::empty(204) : Response::fromError(s.error());
                         break;
                     }
@@ -353,8 +444,9 @@ void RecordsController::batch(const Request &request, const Responder &responder
             }
             return {};
         },
-        [outcome, responder](const Status &status) {
+        [this, outcome, responder, actor = auditActor(request, m_trustedProxies)](const Status &status) {
             if (status) {
+                audit(actor, outcome->changes);
                 Response r {
                     200, "application/json", QJsonDocument(outcome->results).toJson(QJsonDocument::Compact), {}};
                 return responder.post(std::move(r));

@@ -34,8 +34,9 @@ RequestContext contextFor(const Request &request, const Clock &clock, const Data
     RequestContext context;
     context.access.context.clock = &clock;
     context.sentToken = request.caller.sentToken;
-    context.access.superuser = request.caller.kind != Caller::Kind::Guest;
-    if (request.caller.kind == Caller::Kind::Superuser)
+    const Caller::Kind kind = request.caller.kind;
+    context.access.superuser = kind == Caller::Kind::Superuser || kind == Caller::Kind::ApiKey;
+    if (kind == Caller::Kind::Superuser || kind == Caller::Kind::User)
         context.access.context.auth = request.caller.record;
     if (!schema || schema->rulesUseRequestQuery())
         context.access.context.query = queryObject(request);

@@ -237,6 +237,8 @@ QString Caller::label() const
         return QStringLiteral("superuser:") + id;
     case Kind::ApiKey:
         return QStringLiteral("apikey:") + id;
+    case Kind::User:
+        return QStringLiteral("user:") + collection + u':' + id;
     case Kind::Guest:
         break;
     }

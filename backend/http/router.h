@@ -29,15 +29,19 @@ QByteArray methodName(Method method);
 // Who sent a request, as the gate (Router::setGate) established it before the handler runs.
 struct Caller
 {
-    enum class Kind : quint8 { Guest, Superuser, ApiKey };
+    // An app user is a record of an auth collection; the rules of each collection say what it may do.
+    enum class Kind : quint8 { Guest, Superuser, ApiKey, User };
     Kind kind = Kind::Guest;
-    QString id; // the superuser's or the key's id
-    QJsonObject record; // a superuser's record, as @request.auth sees it
-    Auth::Scopes scopes; // an API key's scopes
+    QString id; // the superuser's, the key's or the user's id
+    QString collection; // a user's auth collection (its name)
+    QString sessionId; // the session of a superuser's or user's token (Auth::Sessions)
+    QJsonObject record; // a superuser's or user's record, as @request.auth sees it
+    Auth::Scopes scopes; // an API key's scopes (also when it presents a token issued to it)
     Auth::Role role = Auth::Role::Viewer; // a superuser's role
     bool sentToken = false; // an Authorization header was present (even one that did not verify)
 
-    QString label() const; // "superuser:ID", "apikey:ID" or "guest", for audit entries
+    // "superuser:ID", "apikey:ID", "user:COLLECTION:ID" or "guest", for audit entries.
+    QString label() const;
 };
 
 // What a route demands of its caller; every route declares one (Router::add).

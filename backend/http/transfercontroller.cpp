@@ -14,6 +14,7 @@
 #include "../data/filter.h"
 #include "../data/records.h"
 #include "../store/store.h"
+#include "clientaddress.h"
 #include "requestcontext.h"
 
 namespace Outpost::Http {
@@ -240,12 +241,14 @@ template <typename Fn> void forEachRow(const ImportInput &in, const Collection &
 } // namespace
 
 TransferController::TransferController(Data::Collections &collections, const Data::Records &records,
-                                       Store::Store &store, const Clock &clock, QThreadPool *blockingPool)
+                                       Store::Store &store, const Clock &clock, QThreadPool *blockingPool,
+                                       QList<QPair<QHostAddress, int>> trustedProxies)
     : m_collections(collections)
     , m_records(records)
     , m_store(store)
     , m_clock(clock)
     , m_blockingPool(blockingPool)
+    , m_trustedProxies(std::move(trustedProxies))
     , m_exportPool(std::make_unique<QThreadPool>())
 {
     m_exportPool->setMaxThreadCount(kMaxConcurrentExports);
@@ -347,7 +350,7 @@ void TransferController::exportRecords(const Request &request, const Responder &
     job->collection = *c;
     job->csv = format != u"json";
     for (const Field &f : c->fields)
-        if (!f.hidden || context.access.superuser)
+        if (!f.isSecret() && (!f.hidden || context.access.superuser))
             job->columns.append(f);
     job->filter = request.query.queryItemValue(QStringLiteral("filter"), QUrl::FullyDecoded);
     job->sort = request.query.queryItemValue(QStringLiteral("sort"), QUrl::FullyDecoded);
@@ -377,6 +380,7 @@ struct ImportOutcome
 {
     int imported = 0;
     int failed = 0;
+    QString firstId, lastId; // of the rows stored, for the audit entry
     bool rolledBack = false; // abort mode and some row failed
     QJsonObject rows; // row -> {field: {code, message}}
     QJsonArray errors; // [{row, message, data}]
@@ -439,7 +443,8 @@ Status keepAutoDates(Store::Database &db, const Collection &c, const QJsonObject
 
 // One row in its own savepoint: Records::create() can fail after its INSERT (on the create rule),
 // and a failed row must leave nothing behind.
-Status importRow(Store::Database &db, const Data::Records &records, const ImportJob &job, const QJsonObject &values)
+Status importRow(Store::Database &db, const Data::Records &records, const ImportJob &job, const QJsonObject &values,
+                 QString &id)
 {
     if (auto s = db.exec("SAVEPOINT outpost_import_row"); !s)
         return s;
@@ -449,8 +454,10 @@ Status importRow(Store::Database &db, const Data::Records &records, const Import
     Status status = created ? Status() : Status(created.error());
     if (status && access.superuser)
         status = keepAutoDates(db, job.collection, values, created->value(u"id").toString());
-    if (status)
+    if (status) {
+        id = created->value(u"id").toString();
         return db.exec("RELEASE outpost_import_row");
+    }
     if (!db.exec("ROLLBACK TO outpost_import_row") || !db.exec("RELEASE outpost_import_row"))
         return makeError(ErrorCode::Unavailable, QStringLiteral("The import's transaction was lost."));
     return status;
@@ -460,9 +467,12 @@ Status runImport(Store::Database &db, const Data::Records &records, const Import
 {
     Status fatal;
     forEachRow(job.input, job.collection, [&](int row, const Result<QJsonObject> &values) {
-        const Status s = values ? importRow(db, records, job, *values) : Status(values.error());
+        QString id;
+        const Status s = values ? importRow(db, records, job, *values, id) : Status(values.error());
         if (s) {
-            ++out.imported;
+            if (++out.imported == 1)
+                out.firstId = id;
+            out.lastId = id;
             return true;
         }
         if (!isRowError(s.error())) {
@@ -479,6 +489,25 @@ Status runImport(Store::Database &db, const Data::Records &records, const Import
         return makeError(ErrorCode::InvalidArgument, QStringLiteral("rows failed")); // rolls every row back
     }
     return {};
+}
+
+// One entry for the whole import: an entry per row would hold up to kMaxImportRows records at once.
+Store::AuditEntry importEntry(const ImportJob &job, const ImportOutcome &out, const Store::AuditActor &actor,
+                              qint64 timeMs)
+{
+    return {.timeMs = timeMs,
+            .actor = actor.label,
+            .action = QStringLiteral("record.import"),
+            .target = job.collection.name,
+            .address = actor.address,
+            .success = true,
+            .details = QJsonObject {
+                {QStringLiteral("collection"), job.collection.name},
+                {QStringLiteral("count"), out.imported},
+                {QStringLiteral("failed"), out.failed},
+                {QStringLiteral("firstId"), out.firstId},
+                {QStringLiteral("lastId"), out.lastId},
+                {QStringLiteral("onError"), job.abortOnError ? QStringLiteral("abort") : QStringLiteral("skip")}}};
 }
 
 Response importResponse(const ImportJob &job, const ImportOutcome &out, const Status &status)
@@ -518,6 +547,10 @@ void TransferController::importRecords(const Request &request, const Responder &
     const Data::CollectionSnapshot &snapshot = route->snapshot;
     const Collection *c = route->collection;
     const RequestContext &context = route->context;
+    // Every account needs its password hashed and checked against the password rules, one by one.
+    if (c->type == u"auth")
+        return responder.send(Response::problem(
+            400, QStringLiteral("Auth collections cannot be imported: create accounts through the record API.")));
     const QString onError = request.query.queryItemValue(QStringLiteral("onError"), QUrl::FullyDecoded).trimmed();
     if (!onError.isEmpty() && onError != u"abort" && onError != u"skip")
         return responder.send(
@@ -537,7 +570,7 @@ void TransferController::importRecords(const Request &request, const Responder &
     job->abortOnError = onError != u"skip";
     job->input.csv = csv;
     // Parsing a body of up to maxBodyBytes takes a while: not on the network thread.
-    m_blockingPool->start([this, job, body = request.body, responder] {
+    m_blockingPool->start([this, job, body = request.body, responder, actor = auditActor(request, m_trustedProxies)] {
         if (job->input.csv)
             job->input.body = body;
         if (auto bad
@@ -546,7 +579,9 @@ void TransferController::importRecords(const Request &request, const Responder &
         auto outcome = std::make_shared<ImportOutcome>();
         m_store.submitWrite(
             [this, job, outcome](Store::Database &db) { return runImport(db, m_records, *job, *outcome); },
-            [job, outcome, responder](const Status &status) {
+            [this, job, outcome, responder, actor](const Status &status) {
+                if (status && outcome->imported > 0)
+                    m_store.auditLog().append(importEntry(*job, *outcome, actor, m_clock.nowMs()));
                 responder.post(importResponse(*job, *outcome, status));
             });
     });

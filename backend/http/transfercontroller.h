@@ -1,5 +1,8 @@
 #pragma once
 
+#include <QHostAddress>
+#include <QList>
+#include <QPair>
 #include <memory>
 
 #include "requestcontext.h"
@@ -24,6 +27,10 @@ namespace Outpost::Http {
 //        the created/updated values given (so that an export imports back unchanged). abort
 //        (default): all rows in one transaction or none, 400 with every failing row; skip: the good
 //        rows are stored, 200 {imported, failed, errors}.
+//        An import that stored rows is audited as one entry, not one per row (an import holds up to
+//        kMaxImportRows): action record.import, target the collection's name, details {collection,
+//        count, failed, firstId, lastId, onError}, with the caller's label and client address (as
+//        `trustedProxies` resolve it). One that stored nothing (rolled back) is not audited.
 //
 // Exports stream (Responder::stream) from a pooled reader on a thread pool of their own
 // (kMaxConcurrentExports threads; more at once get 503): memory stays flat whatever the table
@@ -39,7 +46,8 @@ public:
     static constexpr int kMaxImportRows = 100'000;
 
     TransferController(Data::Collections &collections, const Data::Records &records, Store::Store &store,
-                       const Clock &clock, QThreadPool *blockingPool);
+                       const Clock &clock, QThreadPool *blockingPool,
+                       QList<QPair<QHostAddress, int>> trustedProxies = {});
     ~TransferController();
     TransferController(const TransferController &) = delete;
     TransferController &operator=(const TransferController &) = delete;
@@ -55,6 +63,7 @@ private:
     Store::Store &m_store;
     const Clock &m_clock;
     QThreadPool *m_blockingPool;
+    QList<QPair<QHostAddress, int>> m_trustedProxies;
     std::unique_ptr<QThreadPool> m_exportPool;
 };
 

@@ -17,6 +17,7 @@
 #include "../store/store.h"
 #include "server.h"
 #include "signalwatcher.h"
+#include "superusercli.h"
 
 namespace Outpost::Cli {
 
@@ -38,6 +39,9 @@ QString daemonUsage()
                "  superuser create EMAIL    create a console superuser; the password is read from\n"
                "                            the terminal, from stdin, or from --password-file FILE;\n"
                "                            --role owner|admin|editor|viewer (default owner)\n"
+               "  superuser list            list the superusers (id, role, created, email)\n"
+               "  superuser set-role EMAIL ROLE   change a superuser's role (its sessions end)\n"
+               "  superuser delete EMAIL    delete a superuser (never the last owner)\n"
                "  apikey create --name NAME --scopes S1,S2 [--expires DATE] [--cidrs C1,C2]\n"
                "                            create an API key and print its secret (shown this once)\n"
                "  apikey list               list the keys (prefix, name, scopes, expiry, last use)\n"
@@ -134,7 +138,8 @@ int createSuperuser(const QStringList &args)
     SystemClock clock;
     Auth::PasswordHasher hasher;
     Auth::Jwt jwt(key->secret, key->keyId, clock);
-    Auth::Superusers superusers(**store, hasher, jwt, clock);
+    Auth::Sessions sessions(clock);
+    Auth::Superusers superusers(**store, hasher, jwt, clock, sessions);
     auto user = superusers.create(parsed->positional.first(), *password, *role);
     if (!user) {
         QString message = user.error().message;
@@ -388,9 +393,13 @@ int runDaemon(const QStringList &args)
     if (command == u"apikey")
         return manageApiKeys(args.mid(1));
     if (command == u"superuser") {
-        if (args.value(1) == u"create")
+        const QString action = args.value(1);
+        if (action == u"create")
             return createSuperuser(args.mid(2));
-        printError(QStringLiteral("outpostd superuser"), QStringLiteral("expected `create EMAIL`"));
+        if (action == u"list" || action == u"set-role" || action == u"delete")
+            return manageSuperusers(action, args.mid(2));
+        printError(QStringLiteral("outpostd superuser"),
+                   QStringLiteral("expected `create EMAIL`, `list`, `set-role EMAIL ROLE` or `delete EMAIL`"));
         return Usage;
     }
     printError(QStringLiteral("outpostd"), QStringLiteral("unknown command \"%1\" (try `outpostd help`)").arg(command));

@@ -2,6 +2,8 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QSslCertificate>
 #include <QSslKey>
 
@@ -9,11 +11,15 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "../auth/accounts.h"
 #include "../auth/apikeys.h"
+#include "../auth/appusers.h"
 #include "../auth/auditretention.h"
+#include "../auth/clienttokens.h"
 #include "../auth/jwt.h"
 #include "../auth/loginthrottle.h"
 #include "../auth/passwordhasher.h"
+#include "../auth/sessions.h"
 #include "../auth/superusers.h"
 #include "../data/collections.h"
 #include "../data/records.h"
@@ -24,8 +30,10 @@
 #include "../http/httpserver.h"
 #include "../http/keyscontroller.h"
 #include "../http/logscontroller.h"
+#include "../http/oauth2controller.h"
 #include "../http/recordscontroller.h"
 #include "../http/router.h"
+#include "../http/superuserscontroller.h"
 #include "../http/transfercontroller.h"
 #include "../store/store.h"
 
@@ -57,6 +65,45 @@ Result<QSslConfiguration> loadTls(const Config &config)
     tls.setProtocol(QSsl::TlsV1_2OrLater);
     tls.setPeerVerifyMode(QSslSocket::VerifyNone); // clients are authenticated by tokens and keys
     return tls;
+}
+
+// PocketBase's default `users` auth collection, created once per data directory: an
+// administrator who deletes or renames it does not get it back on the next start.
+Status ensureUsersCollection(Store::Store &store, Data::Collections &collections)
+{
+    bool done = false;
+    Status s = store.read([&done](Store::Database &db) -> Status {
+        auto select = db.prepare("SELECT 1 FROM _settings WHERE key = 'users.created'");
+        if (!select)
+            return select.error();
+        auto row = select->step();
+        if (!row)
+            return row.error();
+        done = *row;
+        return {};
+    });
+    if (!s || done)
+        return s;
+    if (!collections.get(QStringLiteral("users"))) {
+        const QString own = QStringLiteral("id = @request.auth.id");
+        const QJsonObject definition {{QStringLiteral("id"), QStringLiteral("_pb_users_auth_")},
+                                      {QStringLiteral("name"), QStringLiteral("users")},
+                                      {QStringLiteral("type"), QStringLiteral("auth")},
+                                      {QStringLiteral("fields"),
+                                       QJsonArray {QJsonObject {{QStringLiteral("name"), QStringLiteral("name")},
+                                                                {QStringLiteral("type"), QStringLiteral("text")},
+                                                                {QStringLiteral("max"), 255}}}},
+                                      {QStringLiteral("listRule"), own},
+                                      {QStringLiteral("viewRule"), own},
+                                      {QStringLiteral("createRule"), QString()},
+                                      {QStringLiteral("updateRule"), own},
+                                      {QStringLiteral("deleteRule"), own}};
+        if (auto created = collections.create(definition); !created)
+            return created.error();
+    }
+    return store.write([](Store::Database &db) {
+        return db.exec("INSERT OR IGNORE INTO _settings(key, value) VALUES ('users.created', X'31')");
+    });
 }
 
 } // namespace
@@ -123,26 +170,41 @@ Status Server::start()
     }
     m_hasher = std::make_unique<Auth::PasswordHasher>();
     m_jwt = std::make_unique<Auth::Jwt>(key->secret, key->keyId, *m_clock);
-    m_superusers = std::make_unique<Auth::Superusers>(*m_store, *m_hasher, *m_jwt, *m_clock);
+    m_sessions = std::make_unique<Auth::Sessions>(*m_clock);
+    m_superusers = std::make_unique<Auth::Superusers>(*m_store, *m_hasher, *m_jwt, *m_clock, *m_sessions);
     m_apiKeys = std::make_unique<Auth::ApiKeys>(*m_store, *m_clock);
-    m_gate = std::make_unique<Http::Gate>(*m_superusers, *m_apiKeys);
     m_collections = std::make_unique<Data::Collections>(*m_store, *m_clock);
     m_records = std::make_unique<Data::Records>(*m_clock);
+    m_appUsers = std::make_unique<Auth::AppUsers>(*m_store, *m_records, *m_hasher, *m_jwt, *m_sessions, *m_clock);
+    m_clientTokens = std::make_unique<Auth::ClientTokens>(*m_jwt, *m_apiKeys, *m_clock);
+    m_accounts
+        = std::make_unique<Auth::Accounts>(*m_superusers, *m_appUsers, *m_sessions, *m_store, *m_collections, *m_clock);
+    m_gate = std::make_unique<Http::Gate>(*m_superusers, *m_apiKeys, *m_appUsers, *m_clientTokens, *m_collections);
 
     m_router = std::make_unique<Http::Router>();
     m_gate->install(*m_router);
     m_health = std::make_unique<Http::HealthController>(*m_clock, m_startedMs);
     m_health->registerRoutes(*m_router);
     m_loginThrottle = std::make_unique<Auth::LoginThrottle>(*m_clock);
-    m_auth = std::make_unique<Http::AuthController>(*m_superusers, *m_loginThrottle, m_config.trustedProxies,
-                                                    &m_blockingPool);
+    m_auth = std::make_unique<Http::AuthController>(*m_accounts, *m_superusers, *m_appUsers, *m_collections,
+                                                    *m_loginThrottle, m_config.trustedProxies, &m_blockingPool);
     m_auth->registerRoutes(*m_router);
-    m_collectionsApi = std::make_unique<Http::CollectionsController>(*m_collections, *m_clock, &m_blockingPool);
+    m_oauth2 = std::make_unique<Http::OAuth2Controller>(*m_accounts, *m_apiKeys, *m_clientTokens,
+                                                        m_config.trustedProxies, &m_blockingPool);
+    m_oauth2->registerRoutes(*m_router);
+    m_collectionsApi = std::make_unique<Http::CollectionsController>(*m_collections, *m_clock, &m_blockingPool,
+                                                                     m_config.trustedProxies);
     m_collectionsApi->registerRoutes(*m_router);
-    m_recordsApi = std::make_unique<Http::RecordsController>(*m_collections, *m_records, *m_store, *m_clock);
+    // Before the generic records routes, which would otherwise answer for `_superusers`.
+    m_superusersApi = std::make_unique<Http::SuperusersController>(*m_superusers, *m_store, *m_clock,
+                                                                   m_config.trustedProxies, &m_blockingPool);
+    m_superusersApi->registerRoutes(*m_router);
+    m_recordsApi
+        = std::make_unique<Http::RecordsController>(*m_collections, *m_records, *m_store, *m_clock, *m_appUsers,
+                                                    *m_sessions, &m_blockingPool, m_config.trustedProxies);
     m_recordsApi->registerRoutes(*m_router);
-    m_transferApi
-        = std::make_unique<Http::TransferController>(*m_collections, *m_records, *m_store, *m_clock, &m_blockingPool);
+    m_transferApi = std::make_unique<Http::TransferController>(*m_collections, *m_records, *m_store, *m_clock,
+                                                               &m_blockingPool, m_config.trustedProxies);
     m_transferApi->registerRoutes(*m_router);
     m_keysApi = std::make_unique<Http::KeysController>(*m_apiKeys, &m_blockingPool);
     m_keysApi->registerRoutes(*m_router);
@@ -165,6 +227,11 @@ Status Server::start()
         stop(0);
         return s;
     }
+    // Once the address is ours: a start that fails on a taken port leaves the data as it was.
+    if (auto s = ensureUsersCollection(*m_store, *m_collections); !s) {
+        stop(0);
+        return s;
+    }
     m_running = true;
     return {};
 }
@@ -178,6 +245,8 @@ void Server::stop(int drainMs)
     m_auditRetention.reset();
     m_logsApi.reset();
     m_keysApi.reset();
+    m_superusersApi.reset();
+    m_oauth2.reset();
     m_transferApi.reset();
     m_recordsApi.reset();
     m_collectionsApi.reset();
@@ -185,11 +254,15 @@ void Server::stop(int drainMs)
     m_loginThrottle.reset();
     m_health.reset();
     m_router.reset();
+    m_gate.reset();
+    m_accounts.reset();
+    m_clientTokens.reset();
+    m_appUsers.reset();
     m_records.reset();
     m_collections.reset();
-    m_gate.reset();
     m_apiKeys.reset(); // flushes key usage while the store is open
     m_superusers.reset();
+    m_sessions.reset();
     m_jwt.reset();
     m_hasher.reset();
     m_store.reset(); // closes both files; WAL is checkpointed by the last connection

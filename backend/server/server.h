@@ -20,6 +20,10 @@ class Superusers;
 class ApiKeys;
 class AuditRetention;
 class LoginThrottle;
+class Sessions;
+class AppUsers;
+class ClientTokens;
+class Accounts;
 } // namespace Outpost::Auth
 namespace Outpost::Data {
 class Collections;
@@ -35,6 +39,8 @@ class HealthController;
 class AuthController;
 class KeysController;
 class LogsController;
+class SuperusersController;
+class OAuth2Controller;
 class Gate;
 } // namespace Outpost::Http
 
@@ -125,11 +131,15 @@ private:
     std::unique_ptr<Store::Store> m_store;
     std::unique_ptr<Auth::PasswordHasher> m_hasher;
     std::unique_ptr<Auth::Jwt> m_jwt;
+    std::unique_ptr<Auth::Sessions> m_sessions;
     std::unique_ptr<Auth::Superusers> m_superusers;
     std::unique_ptr<Auth::ApiKeys> m_apiKeys;
-    std::unique_ptr<Http::Gate> m_gate;
     std::unique_ptr<Data::Collections> m_collections;
     std::unique_ptr<Data::Records> m_records;
+    std::unique_ptr<Auth::AppUsers> m_appUsers;
+    std::unique_ptr<Auth::ClientTokens> m_clientTokens;
+    std::unique_ptr<Auth::Accounts> m_accounts;
+    std::unique_ptr<Http::Gate> m_gate;
     std::unique_ptr<Http::Router> m_router;
     std::unique_ptr<Http::HealthController> m_health;
     std::unique_ptr<Auth::LoginThrottle> m_loginThrottle;
@@ -139,6 +149,8 @@ private:
     std::unique_ptr<Http::TransferController> m_transferApi;
     std::unique_ptr<Http::KeysController> m_keysApi;
     std::unique_ptr<Http::LogsController> m_logsApi;
+    std::unique_ptr<Http::SuperusersController> m_superusersApi;
+    std::unique_ptr<Http::OAuth2Controller> m_oauth2;
     std::unique_ptr<Auth::AuditRetention> m_auditRetention;
     std::unique_ptr<Http::HttpServer> m_http;
 };

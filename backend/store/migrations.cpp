@@ -45,6 +45,25 @@ constexpr Migration kData[] = {
     {4, "superuser roles",
      "ALTER TABLE _superusers ADD COLUMN role TEXT NOT NULL DEFAULT 'owner'"
      " CHECK (role IN ('owner', 'admin', 'editor', 'viewer'));"},
+    // Logins of superusers and app users, and the refresh tokens of each (Auth::Sessions).
+    {5, "sessions",
+     "CREATE TABLE _sessions ("
+     " id TEXT PRIMARY KEY,"
+     " collection_id TEXT NOT NULL,"
+     " record_id TEXT NOT NULL,"
+     " created INTEGER NOT NULL," // Unix ms, as the other times of both tables
+     " expires INTEGER NOT NULL,"
+     " last_refreshed INTEGER NOT NULL,"
+     " address TEXT NOT NULL,"
+     " revoked INTEGER,"
+     " revoke_reason TEXT) STRICT;"
+     "CREATE INDEX _sessions_account ON _sessions(collection_id, record_id);"
+     "CREATE TABLE _refresh_tokens ("
+     " hash TEXT PRIMARY KEY," // hex SHA-256 of the token
+     " session_id TEXT NOT NULL REFERENCES _sessions(id) ON DELETE CASCADE,"
+     " issued INTEGER NOT NULL,"
+     " spent INTEGER) STRICT;"
+     "CREATE INDEX _refresh_tokens_session ON _refresh_tokens(session_id);"},
 };
 
 constexpr Migration kLogs[] = {
@@ -58,6 +77,12 @@ constexpr Migration kLogs[] = {
      " address TEXT NOT NULL,"
      " success INTEGER NOT NULL) STRICT;"
      "CREATE INDEX audit_log_time ON audit_log(time);"},
+    // What an entry changed (a record's or a collection's values before and after), as JSON text;
+    // and the lookups of one record's or one actor's history.
+    {2, "audit details",
+     "ALTER TABLE audit_log ADD COLUMN details TEXT NOT NULL DEFAULT '{}';"
+     "CREATE INDEX audit_log_target ON audit_log(target, time);"
+     "CREATE INDEX audit_log_actor ON audit_log(actor, time);"},
 };
 
 } // namespace

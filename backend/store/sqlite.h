@@ -109,4 +109,21 @@ private:
     Database *m_db;
 };
 
+// Resets a cached statement when the scope ends, whatever the path: a statement left mid-result
+// would hold its read transaction (and its stale snapshot) open until its next use.
+class ResetOnExit
+{
+public:
+    explicit ResetOnExit(Statement &s)
+        : m_s(&s)
+    {
+    }
+    ~ResetOnExit() { m_s->reset(); }
+    ResetOnExit(const ResetOnExit &) = delete;
+    ResetOnExit &operator=(const ResetOnExit &) = delete;
+
+private:
+    Statement *m_s;
+};
+
 } // namespace Outpost::Store

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "auditlog.h"
 #include "migrations.h"
 
 Q_LOGGING_CATEGORY(lcStore, "outpost.store")
@@ -107,6 +108,7 @@ Store::~Store()
     m_queueReady.notify_one();
     if (m_writerThread.joinable())
         m_writerThread.join();
+    m_auditLog.reset(); // after the writer: the last jobs' `done`s may have audited their changes
 }
 
 QString Store::dataPath() const
@@ -155,6 +157,7 @@ Result<std::unique_ptr<Store>> Store::open(const Options &options)
         return s.error();
     if (auto s = migrate(*store->m_logWriter, logsMigrations()); !s)
         return s.error();
+    store->m_auditLog = std::make_unique<AuditLog>(*store);
     store->m_writerThread = std::thread([s = store.get()] { s->runWriter(); });
     return store;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/config.h"
+#include "auditlog.h"
 #include "sqlite.h"
 
 namespace Outpost::Store {
@@ -35,8 +36,9 @@ public:
     // The most jobs the writer runs in one group (one transaction): bounds a group's latency.
     static constexpr int maxWriteGroupSize = 512;
 
-    // Runs every job already queued (their `done`s are called), stops the writer thread, closes the
-    // files. Must not run on the writer thread (from a job's fn or done).
+    // Runs every job already queued (their `done`s are called), stops the writer thread, writes the
+    // audit entries queued (those the `done`s appended too), closes the files. Must not run on the
+    // writer thread (from a job's fn or done).
     ~Store();
     Store(const Store &) = delete;
     Store &operator=(const Store &) = delete;
@@ -70,6 +72,10 @@ public:
     Status read(const std::function<Status(Database &)> &fn);
     // Runs `fn` on a pooled read-only connection to logs.db. Blocks like read().
     Status readLog(const std::function<Status(Database &)> &fn);
+
+    // logs.db's audit trail: every audit entry goes through it (see AuditLog). Lives as long as
+    // the store; append() is safe anywhere, also inside write jobs and their `done`s.
+    AuditLog &auditLog() { return *m_auditLog; }
 
     // A read-only connection for the calling thread to own (one per network thread).
     Result<std::unique_ptr<Database>> openReader() const;
@@ -111,6 +117,7 @@ private:
     std::thread m_writerThread;
     std::mutex m_logMutex;
     std::unique_ptr<Database> m_logWriter;
+    std::unique_ptr<AuditLog> m_auditLog; // writes through writeLog(); ~Store ends it before the files close
     std::mutex m_poolMutex;
     std::vector<std::unique_ptr<Database>> m_readers; // data.db
     std::vector<std::unique_ptr<Database>> m_logReaders; // logs.db

@@ -65,8 +65,9 @@ private:
     QString m_revokedId;
 };
 
-// After the fixture's superuser.create and auth.login: a failed and a good login, two keys made and
-// the second revoked, a second apart.
+// After the first start's collection.create (the default `users` collection, by "local") and the
+// fixture's superuser.create and auth.login: a failed and a good login, two keys made and the
+// second revoked, a second apart.
 void TestAuditApi::init()
 {
     m_api = std::make_unique<ApiFixture>();
@@ -128,23 +129,24 @@ void TestAuditApi::listsNewestFirst()
     const QJsonObject page = bodyIfOk(admin().get(auditPath()), "GET /api/logs/audit");
     QCOMPARE(page.value(u"page").toInt(), 1);
     QCOMPARE(page.value(u"perPage").toInt(), 30);
-    QCOMPARE(page.value(u"totalItems").toInt(), 7);
+    QCOMPARE(page.value(u"totalItems").toInt(), 8);
     QCOMPARE(page.value(u"totalPages").toInt(), 1);
-    const QStringList actions {QStringLiteral("apikey.revoke"),   QStringLiteral("apikey.create"),
-                               QStringLiteral("apikey.create"),   QStringLiteral("auth.login"),
-                               QStringLiteral("auth.login"),      QStringLiteral("auth.login"),
-                               QStringLiteral("superuser.create")};
+    const QStringList actions {QStringLiteral("apikey.revoke"),    QStringLiteral("apikey.create"),
+                               QStringLiteral("apikey.create"),    QStringLiteral("auth.login"),
+                               QStringLiteral("auth.login"),       QStringLiteral("auth.login"),
+                               QStringLiteral("superuser.create"), QStringLiteral("collection.create")};
     QCOMPARE(column(page, QStringLiteral("action")), actions);
-    // The fixture's create and first login share a time: the id breaks the tie, newest first.
+    // The start's entries share a time: the id breaks the tie, newest first.
     QCOMPARE(column(page, QStringLiteral("id")),
-             (QStringList {QStringLiteral("7"), QStringLiteral("6"), QStringLiteral("5"), QStringLiteral("4"),
-                           QStringLiteral("3"), QStringLiteral("2"), QStringLiteral("1")}));
+             (QStringList {QStringLiteral("8"), QStringLiteral("7"), QStringLiteral("6"), QStringLiteral("5"),
+                           QStringLiteral("4"), QStringLiteral("3"), QStringLiteral("2"), QStringLiteral("1")}));
 
     const QJsonObject revoke = page.value(u"items").toArray().first().toObject();
     QCOMPARE(revoke.keys(),
              (QStringList {QStringLiteral("action"), QStringLiteral("actor"), QStringLiteral("address"),
-                           QStringLiteral("id"), QStringLiteral("success"), QStringLiteral("target"),
-                           QStringLiteral("time")}));
+                           QStringLiteral("details"), QStringLiteral("id"), QStringLiteral("success"),
+                           QStringLiteral("target"), QStringLiteral("time")}));
+    QCOMPARE(revoke.value(u"details").toObject(), QJsonObject());
     QCOMPARE(revoke.value(u"target").toString(), m_revokedId);
     QVERIFY2(revoke.value(u"actor").toString().startsWith(u"superuser:"),
              qPrintable(revoke.value(u"actor").toString()));
@@ -164,7 +166,7 @@ void TestAuditApi::filterSelectsFailedLogins()
         admin().get(auditPath("filter=" + encoded(QStringLiteral("action = 'auth.login' && success = false")))),
         "filtered list");
     QCOMPARE(failed.value(u"totalItems").toInt(), 1);
-    QCOMPARE(column(failed, QStringLiteral("id")), QStringList {QStringLiteral("3")});
+    QCOMPARE(column(failed, QStringLiteral("id")), QStringList {QStringLiteral("4")});
     QCOMPARE(column(failed, QStringLiteral("actor")), QStringList {kSuperuserEmail});
 
     const QJsonObject keys
@@ -185,31 +187,32 @@ void TestAuditApi::sortsByAnyField()
 {
     const QJsonObject byActor = bodyIfOk(admin().get(auditPath("sort=actor,id")), "sorted list");
     QStringList actors = column(byActor, QStringLiteral("actor"));
-    QCOMPARE(actors.size(), 7);
+    QCOMPARE(actors.size(), 8);
     QStringList sorted = actors;
     std::sort(sorted.begin(), sorted.end());
     QCOMPARE(actors, sorted);
-    QCOMPARE(actors.first(), kSuperuserEmail); // "root@..." sorts before "superuser:..."
+    // "local" sorts before "root@...", which sorts before "superuser:..."
+    QCOMPARE(actors.mid(0, 2), (QStringList {QStringLiteral("local"), kSuperuserEmail}));
 
     const QJsonObject oldest = bodyIfOk(admin().get(auditPath("sort=%2Bid&perPage=2")), "sorted list");
     QCOMPARE(column(oldest, QStringLiteral("id")), (QStringList {QStringLiteral("1"), QStringLiteral("2")}));
     const QJsonObject failuresFirst = bodyIfOk(admin().get(auditPath("sort=success,-time&perPage=1")), "sorted list");
-    QCOMPARE(column(failuresFirst, QStringLiteral("id")), QStringList {QStringLiteral("3")});
+    QCOMPARE(column(failuresFirst, QStringLiteral("id")), QStringList {QStringLiteral("4")});
 }
 
 void TestAuditApi::pagesAsPocketBase()
 {
     const QJsonObject first = bodyIfOk(admin().get(auditPath("perPage=3")), "page 1");
     QCOMPARE(column(first, QStringLiteral("id")),
-             (QStringList {QStringLiteral("7"), QStringLiteral("6"), QStringLiteral("5")}));
+             (QStringList {QStringLiteral("8"), QStringLiteral("7"), QStringLiteral("6")}));
     QCOMPARE(first.value(u"totalPages").toInt(), 3);
     const QJsonObject last = bodyIfOk(admin().get(auditPath("perPage=3&page=3")), "page 3");
-    QCOMPARE(column(last, QStringLiteral("id")), QStringList {QStringLiteral("1")});
+    QCOMPARE(column(last, QStringLiteral("id")), (QStringList {QStringLiteral("2"), QStringLiteral("1")}));
 
     const QJsonObject beyond = bodyIfOk(admin().get(auditPath("perPage=3&page=4")), "page 4");
     QCOMPARE(beyond.value(u"page").toInt(), 4);
     QCOMPARE(beyond.value(u"items").toArray().size(), 0);
-    QCOMPARE(beyond.value(u"totalItems").toInt(), 7);
+    QCOMPARE(beyond.value(u"totalItems").toInt(), 8);
     QCOMPARE(beyond.value(u"totalPages").toInt(), 3);
 
     // Below 1: the defaults, as PocketBase.
@@ -227,7 +230,7 @@ void TestAuditApi::skipTotalSkipsCounting()
         QCOMPARE(page.value(u"items").toArray().size(), 2);
     }
     const QJsonObject counted = bodyIfOk(admin().get(auditPath("skipTotal=false")), "skipTotal=false");
-    QCOMPARE(counted.value(u"totalItems").toInt(), 7);
+    QCOMPARE(counted.value(u"totalItems").toInt(), 8);
 }
 
 void TestAuditApi::perPageIsCapped()
@@ -235,7 +238,7 @@ void TestAuditApi::perPageIsCapped()
     const QJsonObject page = bodyIfOk(admin().get(auditPath("perPage=100000")), "perPage=100000");
     QCOMPARE(page.value(u"perPage").toInt(), 500);
     QCOMPARE(page.value(u"totalPages").toInt(), 1);
-    QCOMPARE(page.value(u"items").toArray().size(), 7);
+    QCOMPARE(page.value(u"items").toArray().size(), 8);
 }
 
 void TestAuditApi::keyNeedsLogsRead()
@@ -245,7 +248,7 @@ void TestAuditApi::keyNeedsLogsRead()
     QVERIFY(!reader.isEmpty() && !other.isEmpty());
     const HttpResponse allowed = ApiClient(m_api->server(), "Bearer " + reader.toUtf8()).get(auditPath());
     QVERIFY2(allowed.status == 200, summary(allowed).constData());
-    QCOMPARE(allowed.json().value(u"totalItems").toInt(), 9);
+    QCOMPARE(allowed.json().value(u"totalItems").toInt(), 10);
     const HttpResponse refused = ApiClient(m_api->server(), "Bearer " + other.toUtf8()).get(auditPath());
     QVERIFY2(isProblem(refused, 403), summary(refused).constData());
     QVERIFY2(isProblem(m_api->guest().get(auditPath()), 401), "a guest");
@@ -286,21 +289,21 @@ void TestAuditApi::logIsReadOnly()
     QCOMPARE(post.header("Allow"), QByteArray("GET, HEAD, OPTIONS"));
     QCOMPARE(admin().remove(auditPath()).status, 405);
     QCOMPARE(admin().remove(auditPath() + "/1").status, 404);
-    QCOMPARE(bodyIfOk(admin().get(auditPath()), "after").value(u"totalItems").toInt(), 7);
+    QCOMPARE(bodyIfOk(admin().get(auditPath()), "after").value(u"totalItems").toInt(), 8);
 }
 
 void TestAuditApi::retentionDeletesOldEntriesAtStart()
 {
-    // 89 days on, nothing is old enough: the seven entries stay, and the new login is the eighth.
+    // 89 days on, nothing is old enough: the eight entries stay, and the new login is the ninth.
     m_api->clock().advanceMs(89 * kDay);
     QVERIFY(restart());
-    QCOMPARE(bodyIfOk(admin().get(auditPath()), "day 89").value(u"totalItems").toInt(), 8);
+    QCOMPARE(bodyIfOk(admin().get(auditPath()), "day 89").value(u"totalItems").toInt(), 9);
 
-    // Two days more: the first seven are over 90 days old and go; the day-89 login stays.
+    // Two days more: the first eight are over 90 days old and go; the day-89 login stays.
     m_api->clock().advanceMs(2 * kDay);
     QVERIFY(restart());
     const QJsonObject page = bodyIfOk(admin().get(auditPath()), "day 91");
-    QCOMPARE(column(page, QStringLiteral("id")), (QStringList {QStringLiteral("9"), QStringLiteral("8")}));
+    QCOMPARE(column(page, QStringLiteral("id")), (QStringList {QStringLiteral("10"), QStringLiteral("9")}));
     QCOMPARE(column(page, QStringLiteral("action")),
              (QStringList {QStringLiteral("auth.login"), QStringLiteral("auth.login")}));
 }

@@ -52,6 +52,7 @@ bool isLocked(const HttpResponse &r, const QByteArray &retryAfter)
 QString audit(Server &server, const char *sql)
 {
     QString value;
+    server.store().auditLog().flush(); // entries are written by the log's own thread
     const Status s = server.store().writeLog([&](Store::Database &db) -> Status {
         auto select = db.prepare(sql);
         if (!select)

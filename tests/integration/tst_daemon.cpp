@@ -18,6 +18,7 @@
 #include "testserver.h"
 
 using namespace Outpost::Testing;
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -107,11 +108,21 @@ private Q_SLOTS:
     void apiKeyChangesReachRunningServer();
     void apiKeyCommandsRejectBadUsage_data();
     void apiKeyCommandsRejectBadUsage();
+    void superuserCommandsManageAccounts();
+    void superuserCommandsRejectBadUsage_data();
+    void superuserCommandsRejectBadUsage();
 
 private:
     Run run(const QStringList &args, const QByteArray &input = {}, const QProcessEnvironment &extraEnv = {});
     // `outpostd apikey ARGS --data-dir DIR`.
     Run apikey(const QStringList &args) { return run(QStringList {QStringLiteral("apikey")} + args + dataDirArgs()); }
+    // `outpostd superuser ARGS --data-dir DIR`, with `password` on stdin.
+    Run superuser(const QStringList &args, const QByteArray &password = {})
+    {
+        return run(QStringList {QStringLiteral("superuser")} + args + dataDirArgs(), password);
+    }
+    // `superuser list`: "EMAIL ROLE" per account, oldest first (empty with a warning on failure).
+    QStringList listedSuperusers();
     // `apikey list`: the row of key `id` (empty when it is not listed) and the number of rows.
     QString listedKey(const QString &id, int *rows = nullptr);
     // Creates the superuser kEmail, starts `d` and creates the collection `notes` as that superuser.
@@ -286,7 +297,7 @@ void TestDaemon::superuserCreateRejectsBadInput_data()
     QTest::newRow("missing password file")
         << create + QStringList {kEmail, QStringLiteral("--password-file"), QStringLiteral("/nonexistent/pw")}
         << QByteArray() << QByteArray("password-file");
-    QTest::newRow("unknown subcommand") << QStringList {QStringLiteral("superuser"), QStringLiteral("delete")}
+    QTest::newRow("unknown subcommand") << QStringList {QStringLiteral("superuser"), QStringLiteral("frob")}
                                         << QByteArray() << QByteArray("create");
 }
 
@@ -604,6 +615,97 @@ void TestDaemon::apiKeyCommandsRejectBadUsage()
     int rows = -1;
     listedKey({}, &rows);
     QCOMPARE(rows, 0); // nothing was created
+}
+
+QStringList TestDaemon::listedSuperusers()
+{
+    const Run r = superuser({QStringLiteral("list")});
+    if (r.exitCode != 0 || !r.err.isEmpty()) {
+        qWarning("superuser list failed: %s", r.err.constData());
+        return {};
+    }
+    QStringList rows;
+    const QStringList lines = QString::fromUtf8(r.out).split(u'\n', Qt::SkipEmptyParts);
+    if (lines.value(0).split(u' ', Qt::SkipEmptyParts) != QStringList({u"ID"_s, u"ROLE"_s, u"CREATED"_s, u"EMAIL"_s}))
+        qWarning("superuser list printed no header: %s", r.out.constData());
+    for (const QString &line : lines.mid(1)) {
+        const QStringList columns = line.split(u' ', Qt::SkipEmptyParts); // id, role, date, time, email
+        rows << columns.value(4) + u' ' + columns.value(1);
+    }
+    return rows;
+}
+
+void TestDaemon::superuserCommandsManageAccounts()
+{
+    QCOMPARE(superuser({QStringLiteral("create"), kEmail}, kPassword.toUtf8() + '\n').exitCode, 0);
+    const QString editor = QStringLiteral("e@b.co");
+    QCOMPARE(superuser({QStringLiteral("create"), editor, QStringLiteral("--role"), QStringLiteral("editor")},
+                       kPassword.toUtf8() + '\n')
+                 .exitCode,
+             0);
+    QCOMPARE(listedSuperusers(), QStringList({kEmail + u" owner"_s, editor + u" editor"_s}));
+
+    // A role change reaches a running server at once: the account's old token stops working.
+    auto d = daemon();
+    QVERIFY(d->start(serveArguments(m_dataDir)));
+    const QByteArray token
+        = request(d->port(), loginRequest(editor, kPassword)).json().value(u"token").toString().toUtf8();
+    QVERIFY(!token.isEmpty());
+    const QByteArray audit = httpRequest("GET", "/api/logs/audit", {}, {{"Authorization", "Bearer " + token}});
+    QCOMPARE(request(d->port(), audit).status, 200);
+    const Run promoted = superuser({QStringLiteral("set-role"), editor, QStringLiteral("admin")});
+    QCOMPARE(promoted.exitCode, 0);
+    QVERIFY2(promoted.out.contains("e@b.co is now admin (was editor"), promoted.out.constData());
+    QCOMPARE(request(d->port(), audit).status, 401);
+    QVERIFY(d->stop());
+    QCOMPARE(listedSuperusers(), QStringList({kEmail + u" owner"_s, editor + u" admin"_s}));
+
+    // The last owner stays: one line, exit 1, nothing changed.
+    for (const QStringList &args : {QStringList {QStringLiteral("set-role"), kEmail, QStringLiteral("viewer")},
+                                    QStringList {QStringLiteral("delete"), kEmail}}) {
+        const Run refused = superuser(args);
+        QCOMPARE(refused.exitCode, 1);
+        QCOMPARE(refused.errLines().size(), 1);
+        QVERIFY2(refused.err.contains("last owner"), refused.err.constData());
+    }
+    QCOMPARE(listedSuperusers(), QStringList({kEmail + u" owner"_s, editor + u" admin"_s}));
+
+    // With a second owner it may go.
+    QCOMPARE(superuser({QStringLiteral("set-role"), editor, QStringLiteral("owner")}).exitCode, 0);
+    const Run deleted = superuser({QStringLiteral("delete"), kEmail});
+    QCOMPARE(deleted.exitCode, 0);
+    QVERIFY2(deleted.out.contains("Deleted superuser a@b.co"), deleted.out.constData());
+    QCOMPARE(listedSuperusers(), QStringList({editor + u" owner"_s}));
+}
+
+void TestDaemon::superuserCommandsRejectBadUsage_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QByteArray>("mentions");
+    const auto args = [](const char *text) { return QString::fromLatin1(text).split(u' ', Qt::SkipEmptyParts); };
+    QTest::newRow("list with an argument") << args("list extra") << QByteArray("expected");
+    QTest::newRow("set-role without a role") << args("set-role a@b.co") << QByteArray("expected");
+    QTest::newRow("set-role to an unknown role") << args("set-role a@b.co root") << QByteArray("ROLE");
+    QTest::newRow("delete without an email") << args("delete") << QByteArray("expected");
+    QTest::newRow("delete two") << args("delete a@b.co c@d.co") << QByteArray("expected");
+    QTest::newRow("delete an unknown account") << args("delete ghost@b.co") << QByteArray("ghost@b.co");
+    QTest::newRow("set-role of an unknown account") << args("set-role ghost@b.co admin") << QByteArray("ghost@b.co");
+    QTest::newRow("unknown option") << args("list --bogus") << QByteArray("--bogus");
+}
+
+void TestDaemon::superuserCommandsRejectBadUsage()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QByteArray, mentions);
+    QCOMPARE(superuser({QStringLiteral("create"), kEmail}, kPassword.toUtf8() + '\n').exitCode, 0);
+    const Run r = superuser(args);
+    QVERIFY(r.finished);
+    QCOMPARE(r.status, QProcess::NormalExit);
+    QCOMPARE(r.exitCode, 2);
+    QCOMPARE(r.errLines().size(), 1);
+    QVERIFY2(r.err.startsWith("outpostd"), r.err.constData());
+    QVERIFY2(r.err.contains(mentions), r.err.constData());
+    QCOMPARE(listedSuperusers(), QStringList({kEmail + u" owner"_s})); // nothing changed
 }
 
 QTEST_GUILESS_MAIN(TestDaemon)

@@ -17,6 +17,7 @@ namespace {
 enum class Demand {
     Open, // anyone
     SuperuserToken, // the route itself needs a superuser's token (auth-refresh)
+    Logout, // as SuperuserToken, and it ends the token's session: each superuser sends a fresh one
     Records, // records routes on a collection whose rules are all null (superusers only)
     Batch, // as Records; a rule that refuses fails the batch (400) naming the item's 403
     Permission, // a permission: superusers, and keys with its scope
@@ -74,6 +75,10 @@ QMap<QByteArray, Row> TestPermissions::table(const QString &recordId) const
          {Demand::Open, P::RecordsRead, "/api/collections/_superusers/auth-with-password", "{}"}},
         {"POST /api/collections/{collection}/auth-refresh",
          {Demand::SuperuserToken, P::RecordsRead, "/api/collections/_superusers/auth-refresh", {}}},
+        {"POST /api/collections/{collection}/auth-logout",
+         {Demand::Logout, P::RecordsRead, "/api/collections/_superusers/auth-logout", {}}},
+        {"POST /api/oauth2/token", {Demand::Open, P::RecordsRead, "/api/oauth2/token", "{}"}},
+        {"POST /api/oauth2/revoke", {Demand::Open, P::RecordsRead, "/api/oauth2/revoke", "{}"}},
         {"GET /api/collections", {Demand::Permission, P::CollectionsManage, "/api/collections", {}}},
         {"POST /api/collections", {Demand::Permission, P::CollectionsManage, "/api/collections", "{}"}},
         {"GET /api/collections/{c}", {Demand::Permission, P::CollectionsManage, secret, {}}},
@@ -97,6 +102,16 @@ QMap<QByteArray, Row> TestPermissions::table(const QString &recordId) const
         {"DELETE /api/keys/{id}", {Demand::Permission, P::KeysManage, "/api/keys/nosuchkey000000", {}}},
         {"POST /api/keys/{id}/rotate", {Demand::Permission, P::KeysManage, "/api/keys/nosuchkey000000/rotate", "{}"}},
         {"GET /api/logs/audit", {Demand::Permission, P::LogsRead, "/api/logs/audit", {}}},
+        {"GET /api/collections/_superusers/records",
+         {Demand::Permission, P::AccountsManage, "/api/collections/_superusers/records", {}}},
+        {"POST /api/collections/_superusers/records",
+         {Demand::Permission, P::AccountsManage, "/api/collections/_superusers/records", "{}"}},
+        {"GET /api/collections/_superusers/records/{id}",
+         {Demand::Permission, P::AccountsManage, "/api/collections/_superusers/records/nosuchaccount00", {}}},
+        {"PATCH /api/collections/_superusers/records/{id}",
+         {Demand::Permission, P::AccountsManage, "/api/collections/_superusers/records/nosuchaccount00", "{}"}},
+        {"DELETE /api/collections/_superusers/records/{id}",
+         {Demand::Permission, P::AccountsManage, "/api/collections/_superusers/records/nosuchaccount00", {}}},
     };
 }
 
@@ -112,7 +127,8 @@ void TestPermissions::everyRouteHasARow()
         // The table and the router agree on what the route demands.
         switch (route.policy.kind) {
         case Http::Policy::Kind::Open:
-            QVERIFY2(row.demand == Demand::Open || row.demand == Demand::SuperuserToken, key.constData());
+            QVERIFY2(row.demand == Demand::Open || row.demand == Demand::SuperuserToken || row.demand == Demand::Logout,
+                     key.constData());
             break;
         case Http::Policy::Kind::Rules:
             QVERIFY2((row.demand == Demand::Records || row.demand == Demand::Batch)
@@ -183,17 +199,39 @@ void TestPermissions::everyCallerOnEveryRoute()
     QCOMPARE(admin.remove("/api/keys/" + revokedId.toUtf8()).status, 204);
 
     // Tokens: a tampered one, and (after the clock moves past its lifetime) an expired one.
-    const auto superuser = api.server().server().superusers().login(kSuperuserEmail, kSuperuserPassword.toUtf8(), {});
+    Auth::Superusers &superusers = api.server().server().superusers();
+    // A token of a session of its own, as a login would give.
+    const auto tokenFor = [&superusers](Auth::Superuser user) {
+        auto started = superusers.startSession(user, QStringLiteral("127.0.0.1"));
+        return started ? "Bearer " + superusers.issueToken(user) : QByteArray();
+    };
+    const auto superuser = superusers.login(kSuperuserEmail, kSuperuserPassword.toUtf8(), {});
     QVERIFY(superuser.ok());
-    const QByteArray oldToken = api.server().server().superusers().issueToken(*superuser);
+    const QByteArray oldToken = tokenFor(*superuser);
     QByteArray tampered = oldToken;
     tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
     api.clock().advanceMs(2 * 3600 * 1000); // the expiring key and oldToken are now past their end
-    const QByteArray freshToken = api.server().server().superusers().issueToken(*superuser);
+    const QByteArray freshToken = tokenFor(*superuser);
+
+    // An app user of the default `users` collection (signed up and logged in over HTTP).
+    const HttpResponse signup = api.guest().post(
+        recordsPath(QStringLiteral("users")),
+        object(
+            R"({"email": "app@example.com", "password": "an app user's password", "passwordConfirm": "an app user's password"})"));
+    QVERIFY2(signup.status == 200, summary(signup).constData());
+    const QByteArray userToken = "Bearer "
+        + bodyIfOk(api.guest().post("/api/collections/users/auth-with-password",
+                                    object(R"({"identity": "app@example.com", "password": "an app user's password"})")),
+                   "user login")
+              .value(u"token")
+              .toString()
+              .toUtf8();
 
     const QList<Caller> callers {
         {"anonymous", {}, Expect::Pass, Expect::Unauthorized, Expect::Forbidden, Expect::Unauthorized},
         {"superuser", freshToken, Expect::Pass, Expect::Pass, Expect::Pass, Expect::Pass},
+        // Rules decide for app users; the secret collection's null rules admit superusers only.
+        {"app user", userToken, Expect::Pass, Expect::Unauthorized, Expect::Forbidden, Expect::Forbidden},
         {"tampered token", tampered, Expect::Pass, Expect::Unauthorized, Expect::Forbidden, Expect::Unauthorized},
         {"expired token", oldToken, Expect::Pass, Expect::Unauthorized, Expect::Forbidden, Expect::Unauthorized},
         {"revoked key", "Bearer " + revoked, Expect::Unauthorized, Expect::Unauthorized, Expect::Unauthorized,
@@ -209,12 +247,14 @@ void TestPermissions::everyCallerOnEveryRoute()
     };
 
     // A superuser of each role below owner (owners are the "superuser" caller above).
+    QMap<Auth::Role, Auth::Superuser> roleUsers;
     QMap<Auth::Role, QByteArray> roleTokens;
     for (Auth::Role role : {Auth::Role::Admin, Auth::Role::Editor, Auth::Role::Viewer}) {
-        auto user = api.server().server().superusers().create(Auth::roleName(role) + QStringLiteral("@example.com"),
-                                                              "a long enough password", role);
+        auto user
+            = superusers.create(Auth::roleName(role) + QStringLiteral("@example.com"), "a long enough password", role);
         QVERIFY(user.ok());
-        roleTokens[role] = api.server().server().superusers().issueToken(*user);
+        roleUsers[role] = *user;
+        roleTokens[role] = tokenFor(*user);
     }
 
     const auto rows = table(recordId);
@@ -252,8 +292,9 @@ void TestPermissions::everyCallerOnEveryRoute()
     for (auto it = rows.cbegin(); it != rows.cend(); ++it) {
         const Row &row = it.value();
         for (const Caller &caller : callers) {
+            const bool ownToken = row.demand == Demand::SuperuserToken || row.demand == Demand::Logout;
             Expect expect = row.demand == Demand::Open ? caller.open
-                : row.demand == Demand::SuperuserToken ? caller.superuserToken
+                : ownToken                             ? caller.superuserToken
                 : row.demand == Demand::Permission     ? caller.permission
                                                        : caller.records;
             // Rules refuse a guest's batch item inside the batch (400 naming it); the gate refuses a
@@ -261,19 +302,24 @@ void TestPermissions::everyCallerOnEveryRoute()
             if (row.demand == Demand::Batch && expect == Expect::Forbidden
                 && !caller.authorization.startsWith("Bearer opk_"))
                 expect = Expect::ItemForbidden;
-            check(QString::fromLatin1(caller.name), caller.authorization, it.key(), row, expect);
+            // Logging out ends the session: the superuser sends a token it can spare.
+            const bool spare = row.demand == Demand::Logout && caller.authorization == freshToken;
+            check(QString::fromLatin1(caller.name), spare ? tokenFor(*superuser) : caller.authorization, it.key(), row,
+                  expect);
             if (QTest::currentTestFailed())
                 return;
         }
         // Roles: what Auth::roleGrants() allows passes (rules do not hold a superuser back), the rest
         // is refused by the gate.
+        const bool needsPermission
+            = row.demand != Demand::Open && row.demand != Demand::SuperuserToken && row.demand != Demand::Logout;
         for (auto r = roleTokens.cbegin(); r != roleTokens.cend(); ++r) {
-            const bool needsPermission = row.demand != Demand::Open && row.demand != Demand::SuperuserToken;
-            check(Auth::roleName(r.key()) + QStringLiteral(" superuser"), r.value(), it.key(), row,
+            check(Auth::roleName(r.key()) + QStringLiteral(" superuser"),
+                  row.demand == Demand::Logout ? tokenFor(roleUsers[r.key()]) : r.value(), it.key(), row,
                   !needsPermission || Auth::roleGrants(r.key(), row.permission) ? Expect::Pass : Expect::Forbidden);
         }
         // Keys holding exactly one scope: the one the route needs passes, every other is refused.
-        if (row.demand != Demand::Open && row.demand != Demand::SuperuserToken) {
+        if (needsPermission) {
             const QString needed = Auth::permissionName(row.permission);
             for (auto k = byScope.cbegin(); k != byScope.cend(); ++k)
                 check(k.key() + QStringLiteral(" key"), "Bearer " + k.value(), it.key(), row,

@@ -213,6 +213,7 @@ std::unique_ptr<Store::Store> TestApiKeys::openOtherStore()
 QStringList TestApiKeys::auditLog()
 {
     QStringList rows;
+    m_store->auditLog().flush(); // entries are written by the log's own thread
     const Status s = m_store->writeLog([&rows](Database &db) -> Status {
         auto select = db.prepare("SELECT action, target, actor, success FROM audit_log ORDER BY id");
         if (!select)

@@ -5,7 +5,7 @@
 #   OUTPOSTD=build/dev/app/outpostd bash tests/integration/sdk/run.sh [CACHE_DIR]
 #
 # CACHE_DIR (or $OUTPOST_SDK_CACHE) holds node_modules; ctest passes build/<preset>/tests/integration/sdk-node.
-# `npm ci` runs only when package-lock.json changed. Each run gets a fresh data directory and a
+# ../npm-ci.sh runs `npm ci` only when package-lock.json changed. Each run gets a fresh data directory and a
 # superuser, serves on 127.0.0.1:0, and stops the server at exit whatever happens. Needs Node >= 18
 # (node:test, global fetch) and npm; the first run needs the npm registry.
 # Exit code: 0 all tests passed, 1 a test or a step failed, 2 bad usage.
@@ -58,19 +58,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# 1. Dependencies, installed once per lock file. The lock serialises concurrent runs on one cache.
-mkdir -p "$cache"
+# 1. Dependencies, installed once per lock file.
+bash "$here/../npm-ci.sh" "$here" "$cache"
 cp "$here/sdk.test.mjs" "$cache/sdk.test.mjs" # imports resolve from the file's directory
-(
-    flock -w 300 9 || { echo "run.sh: timed out waiting for $cache/.lock" >&2; exit 1; }
-    if ! cmp -s "$here/package-lock.json" "$cache/.installed-lock" \
-        || [[ ! -f "$cache/node_modules/pocketbase/package.json" ]]; then
-        cp "$here/package.json" "$here/package-lock.json" "$cache/"
-        echo "run.sh: npm ci in $cache"
-        (cd "$cache" && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
-        cp "$here/package-lock.json" "$cache/.installed-lock"
-    fi
-) 9>"$cache/.lock"
 
 # 2. A fresh data directory with one superuser.
 data="$work/data"

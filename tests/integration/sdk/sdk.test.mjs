@@ -1016,8 +1016,104 @@ test('ETag: If-None-Match answers 304 until the record changes', T, async () => 
     assert.notEqual(changed.headers.get('etag'), tag);
 });
 
+// ---- app users (the default `users` auth collection) --------------------------------------------
+
+const USER_PASSWORD = 'an app user passphrase';
+
+async function signup(pb, extra = {}) {
+    const email = `${uniqueName('u')}@example.com`;
+    const record = await pb.collection('users').create({ email, password: USER_PASSWORD, passwordConfirm: USER_PASSWORD, ...extra });
+    return { email, record };
+}
+
+test('users: signup, authWithPassword, authRefresh and logout through the SDK', T, async () => {
+    const pb = client();
+    const { email, record } = await signup(pb, { name: 'Ann' });
+    assert.equal(record.name, 'Ann');
+    assert.equal(record.email, undefined, 'emailVisibility is false: a guest does not see the address');
+    assert.equal(record.password, undefined);
+    assert.equal(record.tokenKey, undefined);
+
+    const auth = await pb.collection('users').authWithPassword(email, USER_PASSWORD);
+    assert.ok(pb.authStore.isValid);
+    assert.equal(pb.authStore.record.id, record.id);
+    assert.equal(pb.authStore.record.collectionName, 'users');
+    assert.equal(auth.record.email, email, 'the owner sees their own address');
+    const first = pb.authStore.token;
+
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a later iat, so another token
+    const refreshed = await pb.collection('users').authRefresh();
+    assert.equal(refreshed.record.id, record.id);
+    assert.notEqual(pb.authStore.token, first);
+
+    // The list rule (id = @request.auth.id) shows the user their own record only.
+    const mine = await pb.collection('users').getFullList();
+    assert.deepEqual(mine.map((r) => r.id), [record.id]);
+    await assert.rejects(pb.collections.getList(1, 1), (e) => e.status === 403, 'users are not superusers');
+
+    // Logout in the SDK clears the auth store: the client is a guest again.
+    pb.authStore.clear();
+    assert.equal(pb.authStore.isValid, false);
+    assert.equal((await pb.collection('users').getList(1, 10)).totalItems, 0);
+    await assert.rejects(pb.collection('users').authRefresh(), (e) => e.status === 401);
+});
+
+test('users: a wrong password is 400, weak passwords and mismatches are 400 with data.<field>.code', T, async () => {
+    const pb = client();
+    const { email } = await signup(pb);
+    await assert.rejects(pb.collection('users').authWithPassword(email, 'not the password'), (e) => e.status === 400);
+    const create = (body) => pb.collection('users').create({ email: `${uniqueName('w')}@example.com`, ...body });
+    await assert.rejects(create({ password: 'short', passwordConfirm: 'short' }), (e) =>
+        e.status === 400 && e.response.data.password.code === 'validation_min_text_constraint');
+    await assert.rejects(create({ password: 'password', passwordConfirm: 'password' }), (e) =>
+        e.status === 400 && e.response.data.password.code === 'validation_common_password');
+    await assert.rejects(create({ password: USER_PASSWORD, passwordConfirm: 'something else' }), (e) =>
+        e.status === 400 && e.response.data.passwordConfirm.code === 'validation_values_mismatch');
+});
+
+test('users: a password change with oldPassword ends the other sessions', T, async () => {
+    const one = client();
+    const two = client();
+    const { email, record } = await signup(one);
+    await one.collection('users').authWithPassword(email, USER_PASSWORD);
+    await two.collection('users').authWithPassword(email, USER_PASSWORD);
+    const fresh = 'another app user passphrase';
+    await one.collection('users').update(record.id, { oldPassword: USER_PASSWORD, password: fresh, passwordConfirm: fresh });
+    await one.collection('users').authRefresh(); // the session that changed it goes on
+    await assert.rejects(two.collection('users').authRefresh(), (e) => e.status === 401);
+    await client().collection('users').authWithPassword(email, fresh);
+});
+
+test('users: rule-filtered lists of records owned by users', T, async () => {
+    const users = await su.collections.getOne('users');
+    const c = await makeCollection('notes', [
+        { name: 'text', type: 'text' },
+        { name: 'owner', type: 'relation', collectionId: users.id, maxSelect: 1, required: true },
+    ], {
+        listRule: 'owner = @request.auth.id',
+        viewRule: 'owner = @request.auth.id',
+        createRule: "@request.auth.id != '' && owner = @request.auth.id",
+    });
+    const alice = client();
+    const bob = client();
+    const a = await signup(alice);
+    const b = await signup(bob);
+    await alice.collection('users').authWithPassword(a.email, USER_PASSWORD);
+    await bob.collection('users').authWithPassword(b.email, USER_PASSWORD);
+    for (const text of ['a1', 'a2']) await alice.collection(c.name).create({ text, owner: a.record.id });
+    const bobsNote = await bob.collection(c.name).create({ text: 'b1', owner: b.record.id });
+    await assert.rejects(bob.collection(c.name).create({ text: 'forged', owner: a.record.id }), (e) => e.status === 400);
+
+    const texts = async (pb) => (await pb.collection(c.name).getFullList({ sort: 'text' })).map((r) => r.text);
+    assert.deepEqual(await texts(alice), ['a1', 'a2']);
+    assert.deepEqual(await texts(bob), ['b1']);
+    assert.deepEqual(await texts(guest), []);
+    assert.deepEqual(await texts(su), ['a1', 'a2', 'b1']);
+    await assert.rejects(alice.collection(c.name).getOne(bobsNote.id), (e) => e.status === 404);
+});
+
 // ---- out of scope -------------------------------------------------------------------------------
 
 test.skip('file uploads (file fields, multipart records) — out of scope for Outpost');
 test.skip('realtime subscriptions (SSE) — out of scope for Outpost');
-test.skip('OAuth2 and auth collections other than _superusers — out of scope for Outpost');
+test.skip('OAuth2 sign-in with external providers, e-mail verification and password reset mails — out of scope for Outpost');
