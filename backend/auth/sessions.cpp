@@ -33,6 +33,32 @@ Status storeToken(Store::Database &db, const QString &sessionId, const QByteArra
     return insert->bind(1, tokenHash(token)).bind(2, sessionId).bind(3, now).run();
 }
 
+struct TokenRow
+{
+    Session session;
+    bool revoked = false; // the session
+    bool spent = false; // the token
+};
+
+// The refresh token's row and its session's; empty when the token is unknown.
+Result<std::optional<TokenRow>> lookup(Store::Database &db, QByteArrayView refreshToken)
+{
+    Store::Statement *select
+        = db.cached("SELECT s.id, s.collection_id, s.record_id, s.expires, s.revoked, t.spent FROM _refresh_tokens t "
+                    "JOIN _sessions s ON s.id = t.session_id WHERE t.hash = ?");
+    if (!select)
+        return db.lastError(QStringLiteral("prepare"));
+    Store::ResetOnExit reset(*select);
+    select->bind(1, tokenHash(refreshToken));
+    auto row = select->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return std::optional<TokenRow>();
+    return std::optional<TokenRow>(TokenRow {
+        {select->text(0), select->text(1), select->text(2), select->int64(3)}, !select->isNull(4), !select->isNull(5)});
+}
+
 } // namespace
 
 QJsonObject accessClaims(const QString &collectionId, const QString &recordId, const QString &sessionId)
@@ -91,18 +117,12 @@ Result<Sessions::Issued> Sessions::start(Store::Database &db, const QString &col
 
 Result<Session> Sessions::sessionOfRefreshToken(Store::Database &db, QByteArrayView refreshToken) const
 {
-    Store::Statement *select = db.cached("SELECT s.id, s.collection_id, s.record_id, s.expires FROM _refresh_tokens t "
-                                         "JOIN _sessions s ON s.id = t.session_id WHERE t.hash = ?");
-    if (!select)
-        return db.lastError(QStringLiteral("prepare"));
-    Store::ResetOnExit reset(*select);
-    select->bind(1, tokenHash(refreshToken));
-    auto row = select->step();
-    if (!row)
-        return row.error();
-    if (!*row)
+    auto found = lookup(db, refreshToken);
+    if (!found)
+        return found.error();
+    if (!*found)
         return makeError(ErrorCode::NotFound, QStringLiteral("unknown refresh token"));
-    return Session {select->text(0), select->text(1), select->text(2), select->int64(3)};
+    return (*found)->session;
 }
 
 Result<Sessions::Refreshed> Sessions::refresh(Store::Database &db, QByteArrayView refreshToken) const
@@ -111,24 +131,13 @@ Result<Sessions::Refreshed> Sessions::refresh(Store::Database &db, QByteArrayVie
     if (!looksLikeRefreshToken(refreshToken))
         return out;
     const qint64 now = m_clock.nowMs();
-    Store::Statement *select
-        = db.cached("SELECT s.id, s.collection_id, s.record_id, s.expires, s.revoked, t.spent FROM _refresh_tokens t "
-                    "JOIN _sessions s ON s.id = t.session_id WHERE t.hash = ?");
-    if (!select)
-        return db.lastError(QStringLiteral("prepare"));
-    bool revoked = false, spent = false;
-    {
-        Store::ResetOnExit reset(*select);
-        select->bind(1, tokenHash(refreshToken));
-        auto row = select->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return out;
-        out.issued.session = Session {select->text(0), select->text(1), select->text(2), select->int64(3)};
-        revoked = !select->isNull(4);
-        spent = !select->isNull(5);
-    }
+    auto found = lookup(db, refreshToken);
+    if (!found)
+        return found.error();
+    if (!*found)
+        return out;
+    out.issued.session = (*found)->session;
+    const bool revoked = (*found)->revoked, spent = (*found)->spent;
     if (spent) {
         // RFC 9700 §4.14.2: a spent token presented again was copied; end the whole family.
         out.outcome = Outcome::Reused;

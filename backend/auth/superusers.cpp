@@ -20,6 +20,21 @@ Superuser readRow(const Store::Statement &s)
         QString()};
 }
 
+// The account `sql` (one bound value) selects; NotFound when none.
+Result<Superuser> selectOne(Store::Database &db, const char *sql, const QString &value)
+{
+    auto select = db.prepare(sql);
+    if (!select)
+        return select.error();
+    select->bind(1, value);
+    auto row = select->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return makeError(ErrorCode::NotFound, QStringLiteral("The requested resource wasn't found."));
+    return readRow(*select);
+}
+
 QJsonObject fieldProblem(const QString &code, const QString &message)
 {
     return QJsonObject {{QStringLiteral("code"), code}, {QStringLiteral("message"), message}};
@@ -169,17 +184,10 @@ Result<Superuser> Superusers::create(const QString &emailIn, const QByteArray &p
 
 Result<Superuser> Superusers::findByEmail(Store::Database &db, const QString &email) const
 {
-    auto select = db.prepare("SELECT id, email, password_hash, token_key, created, updated, role FROM _superusers "
-                             "WHERE email = ?");
-    if (!select)
-        return select.error();
-    select->bind(1, email);
-    auto row = select->step();
-    if (!row)
-        return row.error();
-    if (!*row)
-        return makeError(ErrorCode::NotFound, QStringLiteral("no such superuser"));
-    return readRow(*select);
+    return selectOne(db,
+                     "SELECT id, email, password_hash, token_key, created, updated, role FROM _superusers "
+                     "WHERE email = ?",
+                     email);
 }
 
 Result<Superuser> Superusers::login(const QString &identity, const QByteArray &password, const QString &address)
@@ -303,17 +311,10 @@ Error notFound()
 
 Result<Superuser> findById(Store::Database &db, const QString &id)
 {
-    auto select = db.prepare("SELECT id, email, password_hash, token_key, created, updated, role FROM _superusers "
-                             "WHERE id = ?");
-    if (!select)
-        return select.error();
-    select->bind(1, id);
-    auto row = select->step();
-    if (!row)
-        return row.error();
-    if (!*row)
-        return notFound();
-    return readRow(*select);
+    return selectOne(db,
+                     "SELECT id, email, password_hash, token_key, created, updated, role FROM _superusers "
+                     "WHERE id = ?",
+                     id);
 }
 
 // The rules a change to `target` must keep, checked inside the writer's transaction that makes the

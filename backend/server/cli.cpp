@@ -10,9 +10,6 @@
 #include <unistd.h>
 
 #include "../auth/apikeys.h"
-#include "../auth/jwt.h"
-#include "../auth/passwordhasher.h"
-#include "../auth/superusers.h"
 #include "../data/fieldformats.h"
 #include "../store/store.h"
 #include "server.h"
@@ -125,22 +122,12 @@ int createSuperuser(const QStringList &args)
         printError(QStringLiteral("outpostd superuser create"), password.error().message);
         return Usage;
     }
-    auto store = Store::Store::open({config->dataDir, config->durability});
-    if (!store) {
-        printError(QStringLiteral("outpostd"), store.error().message);
+    auto services = SuperuserServices::open(*config);
+    if (!services) {
+        printError(QStringLiteral("outpostd"), services.error().message);
         return Failure;
     }
-    auto key = Auth::loadOrCreateSigningKey(**store);
-    if (!key) {
-        printError(QStringLiteral("outpostd"), key.error().message);
-        return Failure;
-    }
-    SystemClock clock;
-    Auth::PasswordHasher hasher;
-    Auth::Jwt jwt(key->secret, key->keyId, clock);
-    Auth::Sessions sessions(clock);
-    Auth::Superusers superusers(**store, hasher, jwt, clock, sessions);
-    auto user = superusers.create(parsed->positional.first(), *password, *role);
+    auto user = (*services)->superusers->create(parsed->positional.first(), *password, *role);
     if (!user) {
         QString message = user.error().message;
         const QJsonObject fields = user.error().details.value(QStringLiteral("fields")).toObject();

@@ -3,13 +3,26 @@
 #include <QProcessEnvironment>
 #include <QTextStream>
 
-#include "../auth/jwt.h"
-#include "../auth/passwordhasher.h"
-#include "../auth/superusers.h"
-#include "../store/store.h"
 #include "cli.h"
 
 namespace Outpost::Cli {
+
+Result<std::unique_ptr<SuperuserServices>> SuperuserServices::open(const Config &config)
+{
+    auto services = std::make_unique<SuperuserServices>();
+    auto store = Store::Store::open({config.dataDir, config.durability});
+    if (!store)
+        return store.error();
+    services->store = std::move(store).value();
+    auto key = Auth::loadOrCreateSigningKey(*services->store);
+    if (!key)
+        return key.error();
+    services->jwt = std::make_unique<Auth::Jwt>(key->secret, key->keyId, services->clock);
+    services->sessions = std::make_unique<Auth::Sessions>(services->clock);
+    services->superusers = std::make_unique<Auth::Superusers>(*services->store, services->hasher, *services->jwt,
+                                                              services->clock, *services->sessions);
+    return services;
+}
 
 namespace {
 
@@ -86,17 +99,10 @@ int manageSuperusers(const QString &action, const QStringList &args)
         printError(QStringLiteral("outpostd"), config.error().message);
         return Usage;
     }
-    auto store = Store::Store::open({config->dataDir, config->durability});
-    if (!store)
-        return failed(QStringLiteral("outpostd"), store.error());
-    auto key = Auth::loadOrCreateSigningKey(**store);
-    if (!key)
-        return failed(QStringLiteral("outpostd"), key.error());
-    SystemClock clock;
-    Auth::PasswordHasher hasher;
-    Auth::Jwt jwt(key->secret, key->keyId, clock);
-    Auth::Sessions sessions(clock);
-    Auth::Superusers superusers(**store, hasher, jwt, clock, sessions);
+    auto services = SuperuserServices::open(*config);
+    if (!services)
+        return failed(QStringLiteral("outpostd"), services.error());
+    Auth::Superusers &superusers = *(*services)->superusers;
     if (action == u"list") {
         auto users = superusers.list();
         if (!users)
