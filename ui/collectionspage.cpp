@@ -15,6 +15,7 @@
 #include <QVBoxLayout>
 
 #include "data/collections.h"
+#include "data/recordchange.h"
 #include "data/records.h"
 #include "recorddialog.h"
 #include "server/server.h"
@@ -65,8 +66,13 @@ Status removeRecord(Server &server, const QString &name, const QString &id)
     auto found = findCollection(server, name);
     if (!found)
         return found.error();
-    return server.store().write(
-        [&](Store::Database &db) { return server.records().remove(db, *found->first, found->second, id, kSuperuser); });
+    Data::RecordChanges changes;
+    Status s = server.store().write([&](Store::Database &db) {
+        return server.records().remove(db, *found->first, found->second, id, kSuperuser, &changes);
+    });
+    if (s)
+        server.store().auditLog().append(Data::auditEntries(changes, kConsoleActor, server.clock().nowMs()));
+    return s;
 }
 
 } // namespace

@@ -18,6 +18,7 @@
 #include <QVBoxLayout>
 
 #include "data/collections.h"
+#include "data/recordchange.h"
 #include "data/records.h"
 #include "store/store.h"
 
@@ -74,13 +75,15 @@ Result<QJsonObject> saveRecord(Server &server, const Data::Collection &collectio
         return snapshot.error();
     Result<QJsonObject> saved = QJsonObject {};
     const Data::Access access {true, {}};
+    Data::RecordChanges changes;
     const Status status = server.store().write([&](Store::Database &db) -> Status {
-        saved = id.isEmpty() ? server.records().create(db, **snapshot, collection, body, {}, access)
-                             : server.records().update(db, **snapshot, collection, id, body, {}, access);
+        saved = id.isEmpty() ? server.records().create(db, **snapshot, collection, body, {}, access, &changes)
+                             : server.records().update(db, **snapshot, collection, id, body, {}, access, &changes);
         return saved ? Status {} : Status(saved.error());
     });
     if (!status)
         return status.error();
+    server.store().auditLog().append(Data::auditEntries(changes, kConsoleActor, server.clock().nowMs()));
     return saved;
 }
 

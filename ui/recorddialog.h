@@ -11,6 +11,7 @@
 #include "core/result.h"
 #include "data/collection.h"
 #include "server/server.h"
+#include "store/auditlog.h"
 
 class QDialogButtonBox;
 class QLabel;
@@ -19,6 +20,9 @@ class QCheckBox;
 class QTableWidget;
 
 namespace Outpost::Console {
+
+// Who the audit log names for changes made in the console (it runs in the server's own process).
+inline const Store::AuditActor kConsoleActor {QStringLiteral("console"), QStringLiteral("local")};
 
 // Runs `work` on server.blockingPool() and then `done(result)` on the GUI thread, unless
 // `receiver` has been deleted meanwhile (the late result is then dropped). The queued call's

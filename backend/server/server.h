@@ -71,6 +71,7 @@ public:
     void setLimits(const Http::Limits &limits) { m_limits = limits; }
 
     const Config &config() const { return m_config; }
+    const Clock &clock() const { return *m_clock; }
     quint16 port() const;
     QString baseUrl() const; // with the real port, e.g. "http://127.0.0.1:8090"
     qint64 uptimeSeconds() const;

@@ -30,6 +30,7 @@
 #include "recorddialog.h"
 #include "server/server.h"
 #include "settingspage.h"
+#include "store/auditlog.h"
 #include "store/store.h"
 
 using namespace Outpost;
@@ -108,6 +109,29 @@ void clickHeader(QTableView *table, int column)
     QHeaderView *header = table->horizontalHeader();
     const QPoint at(header->sectionViewportPosition(column) + header->sectionSize(column) / 2, header->height() / 2);
     QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, at);
+}
+
+// The actions of the console's audit entries, oldest first.
+QStringList consoleAudit(Server &server)
+{
+    server.store().auditLog().flush();
+    QStringList actions;
+    const Status s = server.store().readLog([&actions](Store::Database &db) -> Status {
+        auto select = db.prepare("SELECT action FROM audit_log WHERE actor = 'console' ORDER BY id");
+        if (!select)
+            return select.error();
+        for (;;) {
+            auto row = select->step();
+            if (!row)
+                return row.error();
+            if (!*row)
+                return {};
+            actions << select->text(0);
+        }
+    });
+    if (!s)
+        qWarning() << "reading the audit log failed:" << s.error().message;
+    return actions;
 }
 
 } // namespace
@@ -557,6 +581,8 @@ void TestMainWindow::recordDialogCreatesAndShowsFieldErrors()
     QTest::mouseClick(dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Save), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(model->index(0, columnOf(model, QStringLiteral("title"))).data().toString(),
                               QStringLiteral("hello again"), 10'000);
+    // Console changes are audited like the API's, with the console as the actor.
+    QCOMPARE(consoleAudit(*m_server), (QStringList {QStringLiteral("record.create"), QStringLiteral("record.update")}));
 }
 
 void TestMainWindow::recordIsDeletedAfterConfirmation()
@@ -582,6 +608,7 @@ void TestMainWindow::recordIsDeletedAfterConfirmation()
     const int title = columnOf(model, QStringLiteral("title"));
     QCOMPARE(model->index(0, title).data().toString(), QStringLiteral("title 0"));
     QCOMPARE(model->index(1, title).data().toString(), QStringLiteral("title 2"));
+    QCOMPARE(consoleAudit(*m_server), QStringList {QStringLiteral("record.delete")});
 }
 
 void TestMainWindow::referencedCollectionCannotBeDeleted()
