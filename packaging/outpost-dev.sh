@@ -9,12 +9,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-# Debian 12 packages: the build (compiler, CMake, Qt 6.4, SQLite, libargon2, OpenSSL) and the tests.
+# Debian 12 packages: the build (compiler, CMake, Qt 6.4, SQLite, libargon2, OpenSSL, john-data's
+# common-password list) and the tests (prometheus for `promtool check metrics`).
 packages=(
     g++ cmake ninja-build pkg-config git
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6opengl6-dev
     libsqlite3-dev libargon2-dev libssl-dev
-    clang-format openssl john-data
+    clang-format openssl john-data prometheus
     clang libclang-rt-14-dev
 )
 # Node.js and npm run the JS SDK and OpenAPI lint tests; a machine that already has them keeps its own.
