@@ -13,7 +13,9 @@ namespace Outpost::Auth {
 // can be raised later and old hashes still verify (needsRehash() tells which to upgrade on login).
 //
 // Thread-safe. hash()/verify() take tens of milliseconds and 19 MiB each: call them on a worker
-// thread, never on a network or GUI thread.
+// thread, never on a network or GUI thread. The first call on a thread lowers that thread's
+// scheduling priority for good (nice +10), so that hashing yields the CPU to request handling: give
+// hashing threads of their own (the server's password pool).
 class PasswordHasher
 {
 public:

@@ -45,14 +45,32 @@ QByteArrayView pathOf(QByteArrayView target)
 void Exchange::finish(Connection &connection, Response response)
 {
     const bool keepAlive = (response.status < 500 || response.status == 503) && !connection.willClose();
-    connection.respond(response.serialize(method == Method::Head, keepAlive, httpDate()), keepAlive);
+    const QByteArray bytes = response.serialize(method == Method::Head, keepAlive, httpDate());
+    bytesOut += bytes.size();
+    connection.respond(bytes, keepAlive);
     observe(response.status);
 }
 
 void Exchange::observe(int status) const
 {
-    if (observer && *observer)
-        (*observer)(route, method, status, timer.nsecsElapsed() / 1000);
+    if (!observer || !*observer)
+        return;
+    ResponseRecord record;
+    record.route = routeIndex;
+    record.method = method;
+    record.status = status;
+    record.durationNs = timer.nsecsElapsed();
+    record.bytesIn = bytesIn;
+    record.bytesOut = bytesOut;
+    record.callerKind = callerKind;
+    record.callerId = callerId;
+    (*observer)(record);
+}
+
+void Exchange::sendPart(Connection &connection, QByteArrayView bytes)
+{
+    bytesOut += bytes.size();
+    connection.sendPart(bytes);
 }
 
 namespace {
@@ -88,7 +106,7 @@ void Exchange::sendStreamHead(Connection &connection)
     if (!keepAliveFor(connection, status))
         out.append("Connection: close\r\n");
     out.append("\r\n");
-    connection.sendPart(out);
+    sendPart(connection, out);
     headSent = true;
 }
 
@@ -108,10 +126,10 @@ bool Exchange::pump(Connection &connection)
             if (headRequest || piece.isEmpty())
                 continue;
             if (chunked)
-                connection.sendPart(QByteArray::number(piece.size(), 16).append("\r\n"));
-            connection.sendPart(piece);
+                sendPart(connection, QByteArray::number(piece.size(), 16).append("\r\n"));
+            sendPart(connection, piece);
             if (chunked)
-                connection.sendPart("\r\n");
+                sendPart(connection, "\r\n");
             continue;
         case BodyChannel::Take::End:
             if (!status && !headSent) {
@@ -125,7 +143,9 @@ bool Exchange::pump(Connection &connection)
                 if (!headSent)
                     sendStreamHead(connection);
                 const bool keepAlive = keepAliveFor(connection, streamHead.status);
-                connection.respond(chunked && !headRequest ? QByteArray("0\r\n\r\n") : QByteArray(), keepAlive);
+                const QByteArray last = chunked && !headRequest ? QByteArray("0\r\n\r\n") : QByteArray();
+                bytesOut += last.size();
+                connection.respond(last, keepAlive);
             }
             observe(streamHead.status);
             return false;
@@ -162,12 +182,14 @@ bool Engine::handleRequest(const QHttpServerRequest &qtRequest, QTcpSocket *sock
     request.query = QUrlQuery(qtRequest.url());
     request.headers = head.fields;
     request.body = qtRequest.body();
+    exchange->bytesIn = head.headLength + request.body.size(); // a chunked body as decoded
     request.peer = connection->wire()->peerAddress();
     request.reader = m_reader.get();
 
     Responder responder(connection, exchange);
     Router::Match match = m_router.match(request.method, request.path);
     exchange->route = match.pattern.isEmpty() ? QByteArray("(unmatched)") : match.pattern;
+    exchange->routeIndex = match.route;
     if (!match.handler) {
         if (match.allow.isEmpty()) {
             responder.send(Response::problem(404, QStringLiteral("The requested resource wasn't found.")));
@@ -184,7 +206,10 @@ bool Engine::handleRequest(const QHttpServerRequest &qtRequest, QTcpSocket *sock
     request.params = std::move(match.params);
     // One wrapper for every route: nothing unexpected escapes into Qt's event loop.
     try {
-        if (auto refused = m_router.admit(request, *match.policy))
+        auto refused = m_router.admit(request, *match.policy);
+        exchange->callerKind = request.caller.kind;
+        exchange->callerId = request.caller.id;
+        if (refused)
             return responder.send(std::move(*refused)), true;
         (*match.handler)(request, responder);
     } catch (const std::exception &e) {

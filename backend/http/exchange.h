@@ -63,8 +63,13 @@ struct Exchange
 {
     std::atomic<bool> answered {false};
     Method method = Method::Get;
-    QByteArray route; // the matched pattern, e.g. "/api/health"; for metrics and logs
+    QByteArray route; // the matched pattern, e.g. "/api/health"; for logs
+    int routeIndex = -1; // Router::Match::route
     QElapsedTimer timer;
+    qint64 bytesIn = 0;
+    qint64 bytesOut = 0; // of a streamed response, what was written so far
+    Caller::Kind callerKind = Caller::Kind::Guest; // copied from the request after the gate
+    QString callerId;
     const ResponseObserver *observer = nullptr;
 
     // A streamed response (Responder::stream): its head (body unused), its body's source, and
@@ -82,6 +87,7 @@ struct Exchange
 
 private:
     void sendStreamHead(Connection &connection);
+    void sendPart(Connection &connection, QByteArrayView bytes);
     void observe(int status) const;
 };
 

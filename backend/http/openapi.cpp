@@ -22,6 +22,7 @@ const QString kFixedTags[][2] = {
     {u"batch"_s, u"Several record requests in one transaction."_s},
     {u"keys"_s, u"API keys: scoped, revocable credentials for programs. Every change is recorded in the audit log."_s},
     {u"logs"_s, u"The audit log: logins and changes to accounts and keys. Read-only."_s},
+    {u"metrics"_s, u"Request metrics: a Prometheus exposition and JSON summaries. Read-only."_s},
     {u"superusers"_s,
      u"Superuser accounts and their roles (PocketBase's `_superusers` records). At least one owner always "
      "remains."_s},
@@ -109,6 +110,8 @@ QJsonObject buildOpenApiDocument(const QList<Data::Collection> &collections, con
     addKeyPaths(paths);
     addLogSchemas(schemas);
     addLogPaths(paths);
+    addMetricsSchemas(schemas);
+    addMetricsPaths(paths);
     addSuperuserSchemas(schemas);
     addSuperuserPaths(paths);
     QJsonArray tags;

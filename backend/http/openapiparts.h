@@ -15,6 +15,7 @@
 //   openapiadmin.cpp    the fixed API: field and collection definitions, health, auth, batch
 //   openapikeys.cpp     the API keys admin API
 //   openapilogs.cpp     the logs API (the audit log)
+//   openapimetrics.cpp  the metrics API (Prometheus exposition and summary)
 //   openapisuperusers.cpp  the superuser accounts API (`_superusers` records)
 //   openapirecords.cpp  what each collection adds: record schemas and the records, export and import
 //                       operations
@@ -109,6 +110,8 @@ void addKeySchemas(QJsonObject &schemas);
 void addKeyPaths(QJsonObject &paths);
 void addLogSchemas(QJsonObject &schemas);
 void addLogPaths(QJsonObject &paths);
+void addMetricsSchemas(QJsonObject &schemas);
+void addMetricsPaths(QJsonObject &paths);
 void addAuthSchemas(QJsonObject &schemas);
 void addAuthPaths(QJsonObject &paths);
 void addSuperuserSchemas(QJsonObject &schemas);

@@ -58,14 +58,14 @@ void submitRecordWrite(Store::Store &store, const Responder &responder,
 
 RecordsController::RecordsController(Data::Collections &collections, const Data::Records &records, Store::Store &store,
                                      const Clock &clock, const Auth::AppUsers &users, const Auth::Sessions &sessions,
-                                     QThreadPool *blockingPool, QList<QPair<QHostAddress, int>> trustedProxies)
+                                     QThreadPool *passwordPool, QList<QPair<QHostAddress, int>> trustedProxies)
     : m_collections(collections)
     , m_records(records)
     , m_store(store)
     , m_clock(clock)
     , m_users(users)
     , m_sessions(sessions)
-    , m_pool(blockingPool)
+    , m_pool(passwordPool)
     , m_trustedProxies(std::move(trustedProxies))
 {
 }

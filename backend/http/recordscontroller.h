@@ -31,7 +31,7 @@ namespace Outpost::Http {
 // (Store::submitWrite), which groups concurrent writes into one transaction and one fsync; the
 // answer is posted back when the group has committed, so a 2xx means the change is durable.
 //
-// Records of auth collections (accounts) are written on `blockingPool` instead: the password is
+// Records of auth collections (accounts) are written on `passwordPool` instead: the password is
 // checked against the password rules (and, for a user changing their own, against `oldPassword`)
 // and hashed there (Auth::AppUsers::prepareWrite). A password change ends every other session of
 // the account in the same transaction (the caller's own session, when it is the account's, stays).
@@ -44,7 +44,7 @@ class RecordsController
 public:
     RecordsController(Data::Collections &collections, const Data::Records &records, Store::Store &store,
                       const Clock &clock, const Auth::AppUsers &users, const Auth::Sessions &sessions,
-                      QThreadPool *blockingPool, QList<QPair<QHostAddress, int>> trustedProxies = {});
+                      QThreadPool *passwordPool, QList<QPair<QHostAddress, int>> trustedProxies = {});
     void registerRoutes(Router &router) const;
 
 private:

@@ -260,7 +260,8 @@ Router::Match Router::match(Method method, QByteArrayView path) const
     }
     Match out;
     QList<QByteArray> allowed;
-    for (const Route &route : m_routes) {
+    for (size_t index = 0; index < m_routes.size(); ++index) {
+        const Route &route = m_routes[index];
         if (route.segments.size() != segments.size())
             continue;
         QList<QString> params;
@@ -281,8 +282,11 @@ Router::Match Router::match(Method method, QByteArrayView path) const
             out.policy = &route.policy;
             out.pattern = route.pattern;
             out.params = std::move(params);
+            out.route = int(index);
             return out;
         }
+        if (allowed.isEmpty())
+            out.route = int(index);
         for (const QByteArray &m : {methodName(route.method), QByteArray(route.method == Method::Get ? "HEAD" : "")})
             if (!m.isEmpty() && !allowed.contains(m))
                 allowed << m;

@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QHostAddress>
 #include <QPointer>
+#include <QStringView>
 #include <QUrlQuery>
 #include <functional>
 #include <memory>
@@ -136,8 +137,21 @@ private:
 
 using Handler = std::function<void(const Request &, const Responder &)>;
 
+// One answered request, as the engine reports it.
+struct ResponseRecord
+{
+    int route = -1; // index into Router::routes() (Router::Match::route); -1: no path matched
+    Method method = Method::Get;
+    int status = 200;
+    qint64 durationNs = 0; // from dispatch to the response written
+    qint64 bytesIn = 0; // request head and body
+    qint64 bytesOut = 0; // response head and body as written
+    Caller::Kind callerKind = Caller::Kind::Guest; // as the gate established it
+    QStringView callerId; // valid during the call only
+};
+
 // Called once per answered request, on the network thread, after the response is written.
-using ResponseObserver = std::function<void(const QByteArray &route, Method method, int status, qint64 micros)>;
+using ResponseObserver = std::function<void(const ResponseRecord &record)>;
 
 // The route table, built before the server starts and read-only after: safe to share between
 // network threads. Patterns are paths with `{name}` segments, e.g. "/api/collections/{c}/records".
@@ -153,6 +167,8 @@ public:
         QByteArray pattern;
         QList<QString> params;
         QByteArray allow; // when the path exists with other methods: the Allow header value
+        // The matched route's index in routes(); with `allow`, that of the first route of the path.
+        int route = -1;
     };
     // HEAD is served by a GET route.
     Match match(Method method, QByteArrayView path) const;

@@ -30,12 +30,15 @@
 #include "../http/httpserver.h"
 #include "../http/keyscontroller.h"
 #include "../http/logscontroller.h"
+#include "../http/metricscontroller.h"
 #include "../http/oauth2controller.h"
 #include "../http/recordscontroller.h"
 #include "../http/router.h"
 #include "../http/superuserscontroller.h"
 #include "../http/transfercontroller.h"
+#include "../observe/metrics.h"
 #include "../store/store.h"
+#include "servermetrics.h"
 
 namespace Outpost {
 
@@ -117,6 +120,10 @@ Server::Server(Config config, const Clock *clock, QObject *parent)
     // Password hashing takes ~19 MiB and tens of ms each: bound how many run at once.
     m_blockingPool.setMaxThreadCount(qMax(2, m_config.threads));
     m_blockingPool.setObjectName(QStringLiteral("outpost-blocking"));
+    // Logins, signups and password changes: Argon2 at nice +10 (see PasswordHasher), apart from the
+    // other blocking work, which keeps its priority.
+    m_passwordPool.setMaxThreadCount(qMax(2, m_config.threads));
+    m_passwordPool.setObjectName(QStringLiteral("outpost-passwords"));
 }
 
 Server::~Server()
@@ -187,7 +194,7 @@ Status Server::start()
     m_health->registerRoutes(*m_router);
     m_loginThrottle = std::make_unique<Auth::LoginThrottle>(*m_clock);
     m_auth = std::make_unique<Http::AuthController>(*m_accounts, *m_superusers, *m_appUsers, *m_collections,
-                                                    *m_loginThrottle, m_config.trustedProxies, &m_blockingPool);
+                                                    *m_loginThrottle, m_config.trustedProxies, &m_passwordPool);
     m_auth->registerRoutes(*m_router);
     m_oauth2 = std::make_unique<Http::OAuth2Controller>(*m_accounts, *m_apiKeys, *m_clientTokens,
                                                         m_config.trustedProxies, &m_blockingPool);
@@ -197,11 +204,11 @@ Status Server::start()
     m_collectionsApi->registerRoutes(*m_router);
     // Before the generic records routes, which would otherwise answer for `_superusers`.
     m_superusersApi = std::make_unique<Http::SuperusersController>(*m_superusers, *m_store, *m_clock,
-                                                                   m_config.trustedProxies, &m_blockingPool);
+                                                                   m_config.trustedProxies, &m_passwordPool);
     m_superusersApi->registerRoutes(*m_router);
     m_recordsApi
         = std::make_unique<Http::RecordsController>(*m_collections, *m_records, *m_store, *m_clock, *m_appUsers,
-                                                    *m_sessions, &m_blockingPool, m_config.trustedProxies);
+                                                    *m_sessions, &m_passwordPool, m_config.trustedProxies);
     m_recordsApi->registerRoutes(*m_router);
     m_transferApi = std::make_unique<Http::TransferController>(*m_collections, *m_records, *m_store, *m_clock,
                                                                &m_blockingPool, m_config.trustedProxies);
@@ -210,6 +217,12 @@ Status Server::start()
     m_keysApi->registerRoutes(*m_router);
     m_logsApi = std::make_unique<Http::LogsController>(*m_store, *m_clock, &m_blockingPool);
     m_logsApi->registerRoutes(*m_router);
+    m_metricsApi = std::make_unique<Http::MetricsController>(*m_clock);
+    m_metricsApi->registerRoutes(*m_router);
+    // Every route is registered: the metrics count by the finished table.
+    m_metrics = std::make_unique<ServerMetrics>(*m_router, *m_store, *m_clock, &m_blockingPool);
+    m_metrics->restore();
+    m_metricsApi->attach(m_metrics->metrics(), m_metrics->series());
     m_auditRetention
         = std::make_unique<Auth::AuditRetention>(*m_store, *m_clock, m_config.auditRetentionDays, &m_blockingPool);
     m_auditRetention->start();
@@ -220,9 +233,16 @@ Status Server::start()
     options.threads = m_config.threads;
     options.tls = tls;
     options.limits = m_limits;
-    auto observer = [this](const QByteArray &, Http::Method, int status, qint64) { m_stats.record(status); };
+    auto observer = [this](const Http::ResponseRecord &record) {
+        m_stats.record(record.status);
+        m_metrics->record(record);
+    };
     m_http = std::make_unique<Http::HttpServer>(*m_router, observer, *m_store, options);
-    m_http->setRejectionObserver([this](int status) { m_stats.recordRejected(status); });
+    m_http->setRejectionObserver([this](int status) {
+        m_stats.recordRejected(status);
+        m_metrics->recordRejected(status);
+    });
+    m_metrics->setInflightProbe([http = m_http.get()] { return qint64(http->inflight()); });
     if (auto s = m_http->start(); !s) {
         stop(0);
         return s;
@@ -232,6 +252,7 @@ Status Server::start()
         stop(0);
         return s;
     }
+    m_metrics->start();
     m_running = true;
     return {};
 }
@@ -241,8 +262,13 @@ void Server::stop(int drainMs)
     if (m_http)
         m_http->stop(drainMs);
     m_http.reset();
-    m_blockingPool.waitForDone(); // password checks still running finish before the store closes
+    if (m_metrics)
+        m_metrics->stop(); // saves the series while the store is open
+    m_blockingPool.waitForDone(); // work still running finishes before the store closes
+    m_passwordPool.waitForDone();
     m_auditRetention.reset();
+    m_metricsApi.reset();
+    m_metrics.reset();
     m_logsApi.reset();
     m_keysApi.reset();
     m_superusersApi.reset();

@@ -41,10 +41,13 @@ class KeysController;
 class LogsController;
 class SuperusersController;
 class OAuth2Controller;
+class MetricsController;
 class Gate;
 } // namespace Outpost::Http
 
 namespace Outpost {
+
+class ServerMetrics;
 
 // The composition root: builds the store, the services and the HTTP front end from a Config, and
 // owns their lifecycle. Both executables and the tests create exactly one of these; the console
@@ -115,7 +118,14 @@ public:
         return *m_records;
     }
     const Observe::RequestStats &stats() const { return m_stats; }
+    // The request metrics and their time series (GET /metrics); valid between start() and stop().
+    ServerMetrics &metrics()
+    {
+        Q_ASSERT(m_metrics);
+        return *m_metrics;
+    }
     QThreadPool *blockingPool() { return &m_blockingPool; }
+    QThreadPool *passwordPool() { return &m_passwordPool; }
 
 private:
     Status lockDataDir();
@@ -129,6 +139,7 @@ private:
     Observe::RequestStats m_stats;
     Http::Limits m_limits;
     QThreadPool m_blockingPool;
+    QThreadPool m_passwordPool; // password hashing only: its threads run at a lower priority
     std::unique_ptr<Store::Store> m_store;
     std::unique_ptr<Auth::PasswordHasher> m_hasher;
     std::unique_ptr<Auth::Jwt> m_jwt;
@@ -152,6 +163,8 @@ private:
     std::unique_ptr<Http::LogsController> m_logsApi;
     std::unique_ptr<Http::SuperusersController> m_superusersApi;
     std::unique_ptr<Http::OAuth2Controller> m_oauth2;
+    std::unique_ptr<Http::MetricsController> m_metricsApi;
+    std::unique_ptr<ServerMetrics> m_metrics;
     std::unique_ptr<Auth::AuditRetention> m_auditRetention;
     std::unique_ptr<Http::HttpServer> m_http;
 };

@@ -2,6 +2,8 @@
 
 #include <QDateTime>
 
+#include "../observe/metricsstore.h"
+
 namespace Outpost::Store {
 
 namespace {
@@ -83,6 +85,8 @@ constexpr Migration kLogs[] = {
      "ALTER TABLE audit_log ADD COLUMN details TEXT NOT NULL DEFAULT '{}';"
      "CREATE INDEX audit_log_target ON audit_log(target, time);"
      "CREATE INDEX audit_log_actor ON audit_log(actor, time);"},
+    // The 1-minute request series, so that it survives a restart (Outpost::ServerMetrics).
+    {3, "metrics minute series", Observe::kMetricsMinuteSchema},
 };
 
 } // namespace

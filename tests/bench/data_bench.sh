@@ -49,76 +49,18 @@ build_release
 [[ -x $OUTPOSTD ]] || die "no outpostd at $OUTPOSTD (build it, or set OUTPOSTD=...)"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/outpost-data-bench.XXXXXX") || die "mktemp failed"
 
-echo "== Outpost record API benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "machine:  $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
-echo "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-echo "tools:    $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), $("$NGINX" -v 2>&1 | sed 's/.*version: //')"
-echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before starting"
+bench_banner "Outpost record API benchmark" \
+    "$(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), $("$NGINX" -v 2>&1 | sed 's/.*version: //')"
 echo
 
 # ---------------------------------------------------------------------------------------------
-# Server, account, collection
-EMAIL=bench@example.com
-PASSWORD=bench-password-123
-printf '%s\n' "$PASSWORD" | "$OUTPOSTD" superuser create "$EMAIL" --data-dir "$TMP/data" >/dev/null 2>&1 \
-    || die "superuser create failed"
-free_port
-OUTPOST_PORT=$FREE_PORT
-start_outpost "$TMP/data" "$OUTPOST_PORT" "$TMP/outpost.log"
-SERVER_PID=$OUTPOST_PID
-BASE="http://127.0.0.1:$OUTPOST_PORT"
-wait_http_200 "$BASE/api/health" || { cat "$TMP/outpost.log" >&2; die "outpostd did not start"; }
-
-TOKEN=$(curl -s -m 10 "$BASE/api/collections/_superusers/auth-with-password" -H 'Content-Type: application/json' \
-    -d "{\"identity\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-[[ -n $TOKEN ]] || die "login failed"
-status=$(curl -s -m 10 -o "$TMP/collection.json" -w '%{http_code}' "$BASE/api/collections" \
-    -H "Authorization: $TOKEN" -H 'Content-Type: application/json' -d '{
-      "name": "bench",
-      "fields": [{"name": "title", "type": "text", "required": true, "max": 200},
-                 {"name": "category", "type": "text", "required": true},
-                 {"name": "score", "type": "number"},
-                 {"name": "body", "type": "text"}],
-      "indexes": ["CREATE INDEX idx_bench_category_score ON bench (category, score)"],
-      "listRule": "", "viewRule": "", "createRule": ""}')
-[[ $status == 200 ]] || { cat "$TMP/collection.json" >&2; die "creating the collection failed ($status)"; }
-
-# ---------------------------------------------------------------------------------------------
-# Seed: ROWS records in batches of 50, four requests at a time.
-echo "Seeding $ROWS records (POST /api/batch, 50 per request, 4 in parallel) ..."
-mkdir -p "$TMP/seed"
-awk -v rows="$ROWS" -v dir="$TMP/seed" 'BEGIN {
-    srand(42)
-    for (b = 0; b * 50 < rows; b++) {
-        f = sprintf("%s/%06d.json", dir, b)
-        printf "{\"requests\":[" > f
-        for (i = 0; i < 50 && b * 50 + i < rows; i++) {
-            n = b * 50 + i
-            printf "%s{\"method\":\"POST\",\"url\":\"/api/collections/bench/records\",\"body\":{\"title\":\"record %d\",\"category\":\"c%d\",\"score\":%d,\"body\":\"lorem ipsum dolor sit amet %d\"}}", (i ? "," : ""), n, n % 100, int(rand() * 100000), n > f
-        }
-        printf "]}" > f
-        close(f)
-    }
-}'
-t0=${EPOCHREALTIME/./}
-find "$TMP/seed" -name '*.json' -print0 | sort -z \
-    | xargs -0 -P 4 -I{} curl -s -m 60 -o /dev/null -w '%{http_code}\n' "$BASE/api/batch" \
-        -H "Authorization: $TOKEN" -H 'Content-Type: application/json' --data-binary @{} >"$TMP/seed.status"
-t1=${EPOCHREALTIME/./}
-bad=$(grep -vc '^200$' "$TMP/seed.status")
-((bad == 0)) || die "$bad seeding batches failed"
-echo "  $ROWS records in $(awk -v us="$((t1 - t0))" 'BEGIN { printf "%.1f", us / 1e6 }') s"
+# Server, account, collection, seed (lib.sh)
+start_bench_server
+create_bench_collection
+seed_bench_records "$ROWS"
 
 # 1,000 ids for W1, and a body for nginx of the same shape.
-curl -s -m 30 "$BASE/api/collections/bench/records?perPage=1000&fields=id&skipTotal=1" -H "Authorization: $TOKEN" \
-    | grep -o '"id":"[a-z0-9]*"' | cut -d'"' -f4 >"$TMP/ids.txt"
-[[ $(wc -l <"$TMP/ids.txt") -eq 1000 ]] || die "could not read 1000 ids"
-{
-    echo "local ids = {"
-    sed 's/.*/"&",/' "$TMP/ids.txt"
-    echo "}"
-    echo 'request = function() return wrk.format("GET", "/api/collections/bench/records/" .. ids[math.random(#ids)]) end'
-} >"$TMP/w1.lua"
+write_w1_script
 # W1k: the same requests with an API key.
 APIKEY=$(curl -s -m 10 "$BASE/api/keys" -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
     -d '{"name":"bench","scopes":["records:read:bench"]}' | sed -n 's/.*"key":"\(opk_[A-Za-z0-9]*\)".*/\1/p')

@@ -128,6 +128,88 @@ start_outpost() { # $1 data dir, $2 port, $3 log; sets OUTPOST_PID
     PIDS+=("$OUTPOST_PID")
 }
 
+bench_banner() { # $1 title, $2 tools: the run's header (time, machine, commit, tools, load)
+    echo "== $1  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "machine:  $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
+    # shellcheck disable=SC2153 # ROOT is set by the sourcing script
+    echo "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- backend app 2>/dev/null || echo ' (+ uncommitted changes in backend/ or app/)')"
+    echo "tools:    $2"
+    echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before starting"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The record API fixture shared by data_bench.sh and login_storm.sh: a server with one superuser
+# and a public `bench` collection, seeded, and the W1 load (GET one record by id).
+EMAIL=bench@example.com
+PASSWORD=bench-password-123
+
+start_bench_server() { # outpostd on a fresh $TMP/data with one superuser; sets BASE, SERVER_PID, TOKEN
+    printf '%s\n' "$PASSWORD" | "$OUTPOSTD" superuser create "$EMAIL" --data-dir "$TMP/data" >/dev/null 2>&1 \
+        || die "superuser create failed"
+    free_port
+    OUTPOST_PORT=$FREE_PORT
+    start_outpost "$TMP/data" "$OUTPOST_PORT" "$TMP/outpost.log"
+    # shellcheck disable=SC2034 # read by the scripts that source this file
+    SERVER_PID=$OUTPOST_PID
+    BASE="http://127.0.0.1:$OUTPOST_PORT"
+    wait_http_200 "$BASE/api/health" || { cat "$TMP/outpost.log" >&2; die "outpostd did not start"; }
+    TOKEN=$(curl -s -m 10 "$BASE/api/collections/_superusers/auth-with-password" -H 'Content-Type: application/json' \
+        -d "{\"identity\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+    [[ -n $TOKEN ]] || die "login failed"
+}
+
+create_bench_collection() { # `bench`: title, category, score, body; an index on (category, score); public rules
+    local status
+    status=$(curl -s -m 10 -o "$TMP/collection.json" -w '%{http_code}' "$BASE/api/collections" \
+        -H "Authorization: $TOKEN" -H 'Content-Type: application/json' -d '{
+          "name": "bench",
+          "fields": [{"name": "title", "type": "text", "required": true, "max": 200},
+                     {"name": "category", "type": "text", "required": true},
+                     {"name": "score", "type": "number"},
+                     {"name": "body", "type": "text"}],
+          "indexes": ["CREATE INDEX idx_bench_category_score ON bench (category, score)"],
+          "listRule": "", "viewRule": "", "createRule": ""}')
+    [[ $status == 200 ]] || { cat "$TMP/collection.json" >&2; die "creating the collection failed ($status)"; }
+}
+
+seed_bench_records() { # $1 rows, in batches of 50 (POST /api/batch), four requests at a time
+    local rows=$1 t0 t1 bad
+    echo "Seeding $rows records (POST /api/batch, 50 per request, 4 in parallel) ..."
+    mkdir -p "$TMP/seed"
+    awk -v rows="$rows" -v dir="$TMP/seed" 'BEGIN {
+        srand(42)
+        for (b = 0; b * 50 < rows; b++) {
+            f = sprintf("%s/%06d.json", dir, b)
+            printf "{\"requests\":[" > f
+            for (i = 0; i < 50 && b * 50 + i < rows; i++) {
+                n = b * 50 + i
+                printf "%s{\"method\":\"POST\",\"url\":\"/api/collections/bench/records\",\"body\":{\"title\":\"record %d\",\"category\":\"c%d\",\"score\":%d,\"body\":\"lorem ipsum dolor sit amet %d\"}}", (i ? "," : ""), n, n % 100, int(rand() * 100000), n > f
+            }
+            printf "]}" > f
+            close(f)
+        }
+    }'
+    t0=${EPOCHREALTIME/./}
+    find "$TMP/seed" -name '*.json' -print0 | sort -z \
+        | xargs -0 -P 4 -I{} curl -s -m 60 -o /dev/null -w '%{http_code}\n' "$BASE/api/batch" \
+            -H "Authorization: $TOKEN" -H 'Content-Type: application/json' --data-binary @{} >"$TMP/seed.status"
+    t1=${EPOCHREALTIME/./}
+    bad=$(grep -vc '^200$' "$TMP/seed.status")
+    ((bad == 0)) || die "$bad seeding batches failed"
+    echo "  $rows records in $(awk -v us="$((t1 - t0))" 'BEGIN { printf "%.1f", us / 1e6 }') s"
+}
+
+write_w1_script() { # $TMP/ids.txt (1,000 ids) and $TMP/w1.lua: GET one of them at random
+    curl -s -m 30 "$BASE/api/collections/bench/records?perPage=1000&fields=id&skipTotal=1" -H "Authorization: $TOKEN" \
+        | grep -o '"id":"[a-z0-9]*"' | cut -d'"' -f4 >"$TMP/ids.txt"
+    [[ $(wc -l <"$TMP/ids.txt") -eq 1000 ]] || die "could not read 1000 ids"
+    {
+        echo "local ids = {"
+        sed 's/.*/"&",/' "$TMP/ids.txt"
+        echo "}"
+        echo 'request = function() return wrk.format("GET", "/api/collections/bench/records/" .. ids[math.random(#ids)]) end'
+    } >"$TMP/w1.lua"
+}
 
 start_nginx() { # $1 workers, $2 document root, $3 state dir; sets NGINX_PORT, NGINX_PID (added to PIDS)
     local w=$1 root=$2 d=$3 user=""

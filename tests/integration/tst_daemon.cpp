@@ -25,14 +25,14 @@ namespace {
 const QString kEmail = QStringLiteral("a@b.co");
 const QString kPassword = QStringLiteral("correct horse battery");
 
-// True while one of the daemon's blocking-pool threads is on a CPU (hashing a password).
+// True while one of the daemon's password-pool threads is on a CPU (hashing a password).
 bool isHashing(qint64 daemonPid)
 {
     const QString tasks = QStringLiteral("/proc/%1/task").arg(daemonPid);
     for (const QString &tid : QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
         QFile comm(tasks + u'/' + tid + QStringLiteral("/comm"));
         QFile stat(tasks + u'/' + tid + QStringLiteral("/stat"));
-        if (!comm.open(QIODevice::ReadOnly) || !comm.readAll().startsWith("outpost-blockin")
+        if (!comm.open(QIODevice::ReadOnly) || !comm.readAll().startsWith("outpost-passwor")
             || !stat.open(QIODevice::ReadOnly))
             continue;
         const QByteArray line = stat.readAll();

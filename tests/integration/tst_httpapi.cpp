@@ -409,14 +409,14 @@ void TestHttpApi::stopFinishesRequestInFlight()
     QVERIFY(client.send(httpRequest("GET", "/api/health")));
     QCOMPARE(client.readResponse().status, 200);
 
-    // Send logins until one is caught hashing on the blocking pool: that one is in flight when
+    // Send logins until one is caught hashing on the password pool: that one is in flight when
     // stop() begins. Polled without sleeping; bounded by attempts and time.
     bool caught = false;
     for (int attempt = 0; attempt < 5 && !caught; ++attempt) {
         QVERIFY(client.send(loginRequest(kEmail, kPassword)));
         const QDeadlineTimer deadline(5000);
         while (!caught && !client.poll() && !deadline.hasExpired())
-            caught = server.blockingPool()->activeThreadCount() > 0;
+            caught = server.passwordPool()->activeThreadCount() > 0;
         if (!caught)
             QCOMPARE(client.readResponse().status, 200); // answered before we looked; again
     }

@@ -265,6 +265,8 @@ void TestOpenApi::routes_data()
     row("/api/keys/{id}", "delete", "revokeApiKey", "superuser", keys, "204 401 403 404 500");
     row("/api/keys/{id}/rotate", "post", "rotateApiKey", "superuser", keys, "200 400 401 403 404 413 415 500");
     row("/api/logs/audit", "get", "listAuditEntries", "superuser", "logs:read", "200 400 401 403 500");
+    row("/metrics", "get", "scrapeMetrics", "superuser", "metrics:read", "200 401 403 500");
+    row("/api/metrics/summary", "get", "getMetricsSummary", "superuser", "metrics:read", "200 400 401 403 500");
 }
 
 void TestOpenApi::routes()
@@ -292,7 +294,7 @@ void TestOpenApi::everyOperationIsComplete()
     }
     QCOMPARE(tags.size(), m_doc[u"tags"].toArray().size());
     const auto all = operations(m_doc);
-    QCOMPARE(all.size(), 25 + 5 * 7);
+    QCOMPARE(all.size(), 27 + 5 * 7);
     for (const auto &[path, method, op] : all) {
         const QString where = method + u' ' + path;
         const QString id = op[u"operationId"].toString();
@@ -615,9 +617,9 @@ void TestOpenApi::patternsOnlyWhenPortable()
 void TestOpenApi::withoutCollections()
 {
     const QJsonObject doc = Http::buildOpenApiDocument({}, QString(), QStringLiteral("0.1.0"));
-    QCOMPARE(operations(doc).size(), 25);
+    QCOMPARE(operations(doc).size(), 27);
     QCOMPARE(doc[u"servers"][0][u"url"].toString(), QStringLiteral("/"));
-    QCOMPARE(doc[u"tags"].toArray().size(), 7);
+    QCOMPARE(doc[u"tags"].toArray().size(), 8);
     QStringList refs;
     collectRefs(doc, refs);
     for (const QString &ref : std::as_const(refs))
