@@ -23,6 +23,7 @@ constexpr ScopeName kScopeNames[] = {
     {QLatin1StringView("keys:manage"), Permission::KeysManage},
     {QLatin1StringView("logs:read"), Permission::LogsRead},
     {QLatin1StringView("metrics:read"), Permission::MetricsRead},
+    {QLatin1StringView("settings:manage"), Permission::SettingsManage},
 };
 
 bool isRecordsPermission(Permission p)

@@ -18,12 +18,13 @@ enum class Permission {
     KeysManage, // API keys
     LogsRead, // audit and request logs
     MetricsRead, // metrics
+    SettingsManage, // run-time settings: rate limits
 };
 
 // A parsed scope list. Scope strings (the API's wire form):
 //   records:read  records:write              every collection
 //   records:read:NAME  records:write:NAME    one collection (by name, case-insensitive)
-//   collections:manage  accounts:manage  keys:manage  logs:read  metrics:read
+//   collections:manage  accounts:manage  keys:manage  logs:read  metrics:read  settings:manage
 // records:write does not imply records:read (as in GitHub's fine-grained tokens).
 class Scopes
 {

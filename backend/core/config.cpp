@@ -5,6 +5,10 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QThread>
+#include <QUrl>
+#include <optional>
+
+#include <sys/resource.h>
 
 namespace Outpost {
 
@@ -28,9 +32,26 @@ constexpr KeySpec kKeys[] = {
     {"tls_key", "tls-key", "OUTPOST_TLS_KEY"},
     {"audit_retention_days", "audit-retention-days", "OUTPOST_AUDIT_RETENTION_DAYS"},
     {"trusted_proxies", "trusted-proxies", "OUTPOST_TRUSTED_PROXIES"},
+    {"request_log", "request-log", "OUTPOST_REQUEST_LOG"},
+    {"request_log_retention_days", "request-log-retention-days", "OUTPOST_REQUEST_LOG_RETENTION_DAYS"},
+    {"request_log_max_mb", "request-log-max-mb", "OUTPOST_REQUEST_LOG_MAX_MB"},
+    {"rate_limits", "rate-limits", "OUTPOST_RATE_LIMITS"},
+    {"metrics", "metrics", "OUTPOST_METRICS"},
+    {"metrics_open_on_loopback", "metrics-open-on-loopback", "OUTPOST_METRICS_OPEN_ON_LOOPBACK"},
+    {"max_body_bytes", "max-body-bytes", "OUTPOST_MAX_BODY_BYTES"},
+    {"max_import_bytes", "max-import-bytes", "OUTPOST_MAX_IMPORT_BYTES"},
+    {"max_auth_body_bytes", "max-auth-body-bytes", "OUTPOST_MAX_AUTH_BODY_BYTES"},
+    {"header_timeout_ms", "header-timeout-ms", "OUTPOST_HEADER_TIMEOUT_MS"},
+    {"body_timeout_ms", "body-timeout-ms", "OUTPOST_BODY_TIMEOUT_MS"},
+    {"max_connections", "max-connections", "OUTPOST_MAX_CONNECTIONS"},
+    {"max_connections_per_client", "max-connections-per-client", "OUTPOST_MAX_CONNECTIONS_PER_CLIENT"},
+    {"max_inflight_per_client", "max-inflight-per-client", "OUTPOST_MAX_INFLIGHT_PER_CLIENT"},
+    {"cors_origins", "cors-origins", "OUTPOST_CORS_ORIGINS"},
+    {"allowed_hosts", "allowed-hosts", "OUTPOST_ALLOWED_HOSTS"},
 };
 
 constexpr int kMaxRetentionDays = 36500;
+constexpr int kMaxRequestLogMb = 1024 * 1024; // 1 TiB
 
 struct RawValue
 {
@@ -114,6 +135,28 @@ Status parseListen(const RawValue &raw, Config &config)
     return {};
 }
 
+// request_log, request_log_retention_days and request_log_max_mb.
+Status parseRequestLog(QMap<QString, RawValue> &raw, Config &config)
+{
+    auto enabled = parseBool(QStringLiteral("request_log"), raw[QStringLiteral("request_log")]);
+    if (!enabled)
+        return enabled.error();
+    config.requestLog = *enabled;
+    bool ok = false;
+    const RawValue &days = raw[QStringLiteral("request_log_retention_days")];
+    config.requestLogRetentionDays = days.value.trimmed().toInt(&ok);
+    if (!ok || config.requestLogRetentionDays < 0 || config.requestLogRetentionDays > kMaxRetentionDays)
+        return badValue(
+            QStringLiteral("request_log_retention_days"), days,
+            QStringLiteral("is not a whole number of days from 0 (keep forever) to %1").arg(kMaxRetentionDays));
+    const RawValue &size = raw[QStringLiteral("request_log_max_mb")];
+    config.requestLogMaxMb = size.value.trimmed().toInt(&ok);
+    if (!ok || config.requestLogMaxMb < 0 || config.requestLogMaxMb > kMaxRequestLogMb)
+        return badValue(QStringLiteral("request_log_max_mb"), size,
+                        QStringLiteral("is not a whole number of MiB from 0 (no limit) to %1").arg(kMaxRequestLogMb));
+    return {};
+}
+
 // A list of CIDR ranges or single addresses, separated by commas or spaces. Read with
 // QHostAddress::parseSubnet, so "10.1" is the network 10.1.0.0/16 and a bare address is itself.
 Status parseTrustedProxies(const RawValue &raw, Config &config)
@@ -138,7 +181,200 @@ QString trustedProxiesText(const Config &config)
     return shown.join(QStringLiteral(", "));
 }
 
+constexpr qint64 kKiB = 1024;
+constexpr qint64 kMiB = 1024 * kKiB;
+constexpr qint64 kGiB = 1024 * kMiB;
+constexpr int kMaxCount = 1'000'000;
+
+// The input limits given in bytes, and the ones given as whole numbers.
+struct SizeKey
+{
+    const char *key;
+    qint64 Config::*field;
+    qint64 min;
+    qint64 max;
+};
+constexpr SizeKey kSizeKeys[] = {
+    {"max_body_bytes", &Config::maxBodyBytes, kKiB, kGiB},
+    {"max_import_bytes", &Config::maxImportBytes, kKiB, kGiB},
+    {"max_auth_body_bytes", &Config::maxAuthBodyBytes, kKiB, kMiB},
+};
+struct CountKey
+{
+    const char *key;
+    int Config::*field;
+    int min;
+    int max;
+};
+constexpr CountKey kCountKeys[] = {
+    {"header_timeout_ms", &Config::headerTimeoutMs, 100, 600'000},
+    {"body_timeout_ms", &Config::bodyTimeoutMs, 100, 3'600'000},
+    {"max_connections_per_client", &Config::maxConnectionsPerClient, 1, kMaxCount},
+    {"max_inflight_per_client", &Config::maxInflightPerClient, 1, kMaxCount},
+};
+
+// "65536", "64K", "64KiB", "16M", "16MiB", "1G", "1GiB": units are binary, in any case. "MB" is
+// refused: it could mean either.
+std::optional<qint64> parseSize(const QString &text)
+{
+    static const QRegularExpression form(QStringLiteral("^([0-9]{1,13})\\s*(?:([kmg])(?:ib)?)?$"),
+                                         QRegularExpression::CaseInsensitiveOption);
+    const QRegularExpressionMatch m = form.match(text.trimmed());
+    if (!m.hasMatch())
+        return std::nullopt;
+    const qint64 n = m.captured(1).toLongLong();
+    const QString unit = m.captured(2).toLower();
+    if (unit == u"k")
+        return n * kKiB;
+    if (unit == u"m")
+        return n * kMiB;
+    if (unit == u"g")
+        return n * kGiB;
+    return n;
+}
+
+// 16777216 as "16MiB"; sizes that are no whole number of KiB as they are.
+QString sizeText(qint64 bytes)
+{
+    for (const auto &[unit, name] : {std::pair {kGiB, "GiB"}, std::pair {kMiB, "MiB"}, std::pair {kKiB, "KiB"}})
+        if (bytes >= unit && bytes % unit == 0)
+            return QString::number(bytes / unit) + QLatin1String(name);
+    return QString::number(bytes);
+}
+
+void insertInputLimitDefaults(QMap<QString, RawValue> &raw, const Config &config)
+{
+    for (const SizeKey &k : kSizeKeys)
+        raw.insert(QString::fromLatin1(k.key), {sizeText(config.*k.field), ConfigSource::Default, {}});
+    for (const CountKey &k : kCountKeys)
+        raw.insert(QString::fromLatin1(k.key), {QString::number(config.*k.field), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("max_connections"), {QStringLiteral("auto"), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("cors_origins"), {QString(), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("allowed_hosts"), {QString(), ConfigSource::Default, {}});
+}
+
+Status parseInputLimits(const QMap<QString, RawValue> &raw, Config &config)
+{
+    for (const SizeKey &k : kSizeKeys) {
+        const QString key = QString::fromLatin1(k.key);
+        const RawValue &v = raw[key];
+        const std::optional<qint64> size = parseSize(v.value);
+        if (!size || *size < k.min || *size > k.max)
+            return badValue(key, v,
+                            QStringLiteral("is not a size from %1 to %2 (bytes, or with K, M or G: 64K, 16MiB)")
+                                .arg(sizeText(k.min), sizeText(k.max)));
+        config.*k.field = *size;
+    }
+    for (const CountKey &k : kCountKeys) {
+        const QString key = QString::fromLatin1(k.key);
+        const RawValue &v = raw[key];
+        bool ok = false;
+        const int n = v.value.trimmed().toInt(&ok);
+        if (!ok || n < k.min || n > k.max)
+            return badValue(key, v, QStringLiteral("is not a whole number from %1 to %2").arg(k.min).arg(k.max));
+        config.*k.field = n;
+    }
+    const RawValue &connections = raw[QStringLiteral("max_connections")];
+    bool ok = false;
+    const int n = connections.value.trimmed().toInt(&ok);
+    if (connections.value.trimmed() == u"auto")
+        config.maxConnections = 0;
+    else if (ok && n >= 1 && n <= kMaxCount)
+        config.maxConnections = n;
+    else
+        return badValue(QStringLiteral("max_connections"), connections,
+                        QStringLiteral("is not auto or a whole number from 1 to %1").arg(kMaxCount));
+    return {};
+}
+
+QStringList listItems(const QString &value)
+{
+    static const QRegularExpression separators(QStringLiteral("[,\\s]+"));
+    return value.split(separators, Qt::SkipEmptyParts);
+}
+
+// Exact origins as browsers serialise them in the Origin header (RFC 6454 §6.1): scheme and host
+// in lower case, no default port, no path. `*` alone allows every origin.
+Status parseCorsOrigins(const RawValue &raw, Config &config)
+{
+    const QString key = QStringLiteral("cors_origins");
+    const QStringList items = listItems(raw.value);
+    for (const QString &item : items) {
+        if (item == u"*") {
+            if (items.size() > 1)
+                return badValue(key, raw, QStringLiteral("mixes * with origins; use * alone or list the origins"));
+            config.corsOrigins = {item};
+            return {};
+        }
+        const QUrl url(item, QUrl::StrictMode);
+        const QString scheme = url.scheme().toLower();
+        const bool shaped = url.isValid() && (scheme == u"http" || scheme == u"https") && !url.host().isEmpty()
+            && url.userInfo().isEmpty() && url.path().isEmpty() && !url.hasQuery() && !url.hasFragment();
+        if (!shaped)
+            return badValue(key, raw,
+                            QStringLiteral("contains \"%1\", which is not an origin like https://app.example.com "
+                                           "or http://localhost:5173 (no path, not even /)")
+                                .arg(item));
+        const int defaultPort = scheme == u"https" ? 443 : 80;
+        const QString host = url.host().contains(u':') ? u'[' + url.host() + u']' : url.host();
+        QString origin = scheme + QStringLiteral("://") + host;
+        if (url.port() != -1 && url.port() != defaultPort)
+            origin += u':' + QString::number(url.port());
+        if (!config.corsOrigins.contains(origin))
+            config.corsOrigins.append(origin);
+    }
+    return {};
+}
+
+// Host names (a DNS name, "*." and a name, or an IP literal), without ports.
+Status parseAllowedHosts(const RawValue &raw, Config &config)
+{
+    static const QRegularExpression name(
+        QStringLiteral("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\\.?$"));
+    for (const QString &item : listItems(raw.value)) {
+        const QString host = item.toLower();
+        const QString bare = host.startsWith(u'[') && host.endsWith(u']') ? host.mid(1, host.size() - 2) : host;
+        QHostAddress address;
+        if (!address.setAddress(bare) && (host.size() > 253 || !name.match(host).hasMatch()))
+            return badValue(QStringLiteral("allowed_hosts"), raw,
+                            QStringLiteral("contains \"%1\", which is not a host name, *.domain or IP address "
+                                           "(without a port)")
+                                .arg(item));
+        if (!config.allowedHosts.contains(host))
+            config.allowedHosts.append(host);
+    }
+    return {};
+}
+
+// What `outpostd config` shows for the keys of this group; a null string for the others.
+QString inputLimitShown(const QString &key, const Config &config)
+{
+    if (key == u"max_connections")
+        return config.maxConnections > 0 ? QString::number(config.maxConnections)
+                                         : QStringLiteral("auto (%1)").arg(defaultMaxConnections());
+    if (key == u"cors_origins")
+        return config.corsOrigins.join(QStringLiteral(", "));
+    if (key == u"allowed_hosts")
+        return config.allowedHosts.join(QStringLiteral(", "));
+    for (const SizeKey &k : kSizeKeys)
+        if (key == QLatin1String(k.key))
+            return sizeText(config.*k.field);
+    return {};
+}
+
 } // namespace
+
+int defaultMaxConnections()
+{
+    rlimit limit {};
+    qint64 soft = 1024;
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0)
+        soft = limit.rlim_cur == RLIM_INFINITY ? qint64(kMaxCount) : qint64(limit.rlim_cur);
+    // An eighth, and at least 64: SQLite files and thread wake-up descriptors, and connections
+    // lingering after a 503 or 429, which still hold theirs.
+    const qint64 reserve = qMax<qint64>(64, soft / 8);
+    return int(qBound(qint64(16), soft - reserve, qint64(kMaxCount)));
+}
 
 QString configSourceName(ConfigSource source)
 {
@@ -176,6 +412,14 @@ QStringList ConfigLoader::keys()
     return out;
 }
 
+QStringList ConfigLoader::flags()
+{
+    QStringList out;
+    for (const auto &spec : kKeys)
+        out << QString::fromLatin1(spec.flag);
+    return out;
+}
+
 QString ConfigLoader::defaultDataDir(const QProcessEnvironment &env)
 {
     // XDG Base Directory Specification: $XDG_DATA_HOME, else ~/.local/share.
@@ -199,8 +443,17 @@ Result<Config> ConfigLoader::load(const QMap<QString, QString> &flags, const QPr
     raw.insert(QStringLiteral("tls_cert"), {QString(), ConfigSource::Default, {}});
     raw.insert(QStringLiteral("tls_key"), {QString(), ConfigSource::Default, {}});
     raw.insert(QStringLiteral("trusted_proxies"), {QString(), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("rate_limits"), {config.rateLimits.toString(), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("metrics"), {QStringLiteral("true"), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("metrics_open_on_loopback"), {QStringLiteral("false"), ConfigSource::Default, {}});
     raw.insert(QStringLiteral("audit_retention_days"),
                {QString::number(config.auditRetentionDays), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("request_log"), {QStringLiteral("true"), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("request_log_retention_days"),
+               {QString::number(config.requestLogRetentionDays), ConfigSource::Default, {}});
+    raw.insert(QStringLiteral("request_log_max_mb"),
+               {QString::number(config.requestLogMaxMb), ConfigSource::Default, {}});
+    insertInputLimitDefaults(raw, config);
 
     // The config file itself is chosen by flag or environment, never by the file.
     QString configPath = flags.value(QStringLiteral("config"), env.value(QStringLiteral("OUTPOST_CONFIG")));
@@ -246,6 +499,8 @@ Result<Config> ConfigLoader::load(const QMap<QString, QString> &flags, const QPr
         return badValue(
             QStringLiteral("audit_retention_days"), retention,
             QStringLiteral("is not a whole number of days from 0 (keep forever) to %1").arg(kMaxRetentionDays));
+    if (auto s = parseRequestLog(raw, config); !s)
+        return s.error();
 
     const RawValue &durability = raw[QStringLiteral("durability")];
     if (durability.value == u"full")
@@ -281,6 +536,29 @@ Result<Config> ConfigLoader::load(const QMap<QString, QString> &flags, const QPr
     if (auto s = parseTrustedProxies(raw[QStringLiteral("trusted_proxies")], config); !s)
         return s.error();
 
+    if (auto s = parseInputLimits(raw, config); !s)
+        return s.error();
+    if (auto s = parseCorsOrigins(raw[QStringLiteral("cors_origins")], config); !s)
+        return s.error();
+    if (auto s = parseAllowedHosts(raw[QStringLiteral("allowed_hosts")], config); !s)
+        return s.error();
+
+    const RawValue &rateLimits = raw[QStringLiteral("rate_limits")];
+    auto rules = RateRules::parse(rateLimits.value);
+    if (!rules)
+        return badValue(QStringLiteral("rate_limits"), rateLimits, rules.error().message);
+    config.rateLimits = *rules;
+
+    auto metricsOpen
+        = parseBool(QStringLiteral("metrics_open_on_loopback"), raw[QStringLiteral("metrics_open_on_loopback")]);
+    if (!metricsOpen)
+        return metricsOpen.error();
+    config.metricsOpenOnLoopback = *metricsOpen;
+    auto metrics = parseBool(QStringLiteral("metrics"), raw[QStringLiteral("metrics")]);
+    if (!metrics)
+        return metrics.error();
+    config.metrics = *metrics;
+
     for (const auto &spec : kKeys) {
         const QString key = QString::fromLatin1(spec.key);
         const RawValue &v = raw[key];
@@ -289,6 +567,10 @@ Result<Config> ConfigLoader::load(const QMap<QString, QString> &flags, const QPr
             shown = config.dataDir;
         else if (key == u"trusted_proxies")
             shown = trustedProxiesText(config);
+        else if (key == u"rate_limits")
+            shown = config.rateLimits.toString();
+        else if (const QString limit = inputLimitShown(key, config); !limit.isNull())
+            shown = limit;
         config.entries.append({key, shown, v.source, v.origin});
     }
     return config;

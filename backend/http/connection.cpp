@@ -20,11 +20,12 @@ constexpr qint64 kWireBufferBytes = 64 * 1024;
 
 } // namespace
 
-Connection::Connection(QTcpSocket *wire, const Limits &limits, std::atomic<int> *inflight, QObject *parent)
+Connection::Connection(QTcpSocket *wire, const GuardConfig &guard, QObject *parent)
     : QTcpSocket(parent)
     , m_wire(wire)
-    , m_limits(limits)
-    , m_inflight(inflight)
+    , m_guard(guard)
+    , m_limits(guard.limits)
+    , m_admission(guard.clients.open(wire->peerAddress(), &m_client))
 {
     m_wire->setParent(this);
     m_wire->setReadBufferSize(kWireBufferBytes);
@@ -37,6 +38,23 @@ Connection::Connection(QTcpSocket *wire, const Limits &limits, std::atomic<int> 
     connect(m_wire, &QTcpSocket::readyRead, this, &Connection::onWireReadyRead);
     connect(m_wire, &QTcpSocket::bytesWritten, this, &Connection::onWireBytesWritten);
     connect(m_wire, &QTcpSocket::disconnected, this, &Connection::onWireDisconnected);
+}
+
+void Connection::start()
+{
+    switch (m_admission) {
+    case ClientTable::Admission::ServerBusy:
+        reject(503, QStringLiteral("The server has too many open connections; try again shortly."), 1);
+        return;
+    case ClientTable::Admission::ClientBusy:
+        reject(429,
+               QStringLiteral("Too many open connections from your address (at most %1); try again shortly.")
+                   .arg(m_limits.maxConnectionsPerClient),
+               1);
+        return;
+    case ClientTable::Admission::Admitted:
+        break;
+    }
     arm(m_limits.headerTimeoutMs); // the first request (and a TLS handshake) must come promptly
     if (m_wire->bytesAvailable() > 0)
         QMetaObject::invokeMethod(this, &Connection::onWireReadyRead, Qt::QueuedConnection);
@@ -46,7 +64,8 @@ Connection::~Connection()
 {
     releaseStream();
     if (m_state == State::Dispatched)
-        --*m_inflight;
+        leaveDispatched();
+    m_guard.clients.close(m_client);
     // QAbstractSocket's destructor would abort() a socket it believes connected; we have no engine.
     setSocketState(QAbstractSocket::UnconnectedState);
     setOpenMode(QIODevice::NotOpen);
@@ -149,7 +168,7 @@ void Connection::process()
             const bool headStarted = m_state == State::Idle;
             m_state = State::Head;
             FrameError error;
-            switch (parseRequestHead(m_in, m_limits, &m_head, &error)) {
+            switch (parseRequestHead(m_in, m_limits, &m_head, &error, m_guard.headChecks())) {
             case HeadResult::NeedMore:
                 if (headStarted)
                     arm(m_limits.headerTimeoutMs);
@@ -167,7 +186,7 @@ void Connection::process()
             if (m_head.expectContinue && hasBody && m_in.size() == m_head.headLength)
                 m_wire->write("HTTP/1.1 100 Continue\r\n\r\n");
             if (m_head.chunked) {
-                m_decoder.emplace(m_limits.maxBodyBytes);
+                m_decoder.emplace(m_head.maxBody);
                 m_body.clear();
                 m_state = State::Chunked;
             } else {
@@ -216,12 +235,35 @@ void Connection::process()
 
 void Connection::dispatch(QByteArray request)
 {
-    m_state = State::Dispatched;
     m_timer.stop();
-    ++*m_inflight;
+    if (!m_guard.clients.enter(m_client)) {
+        answerBusy();
+        return;
+    }
+    m_state = State::Dispatched;
+    ++*m_guard.inflight;
     m_deliver = std::move(request);
     m_deliverPos = 0;
     Q_EMIT readyRead(); // Qt's parser reads the request and calls Engine::handleRequest
+}
+
+void Connection::leaveDispatched()
+{
+    --*m_guard.inflight;
+    m_guard.clients.leave(m_client);
+}
+
+void Connection::answerBusy()
+{
+    qCDebug(lcGuard) << "too many requests in flight from" << m_wire->peerAddress();
+    Q_EMIT rejected(429);
+    Response busy = Response::problem(
+        429,
+        QStringLiteral("Too many requests in flight from your address (at most %1); try again shortly.")
+            .arg(m_limits.maxInflightPerClient));
+    busy.withHeader("Retry-After", "1");
+    const bool keepAlive = m_head.keepAlive && !m_closeWhenIdle;
+    sendAndContinue(busy.serialize(m_head.method == "HEAD", keepAlive, httpDate(), responseHeaderLines()), keepAlive);
 }
 
 void Connection::respond(const QByteArray &bytes, bool keepAlive)
@@ -229,7 +271,12 @@ void Connection::respond(const QByteArray &bytes, bool keepAlive)
     if (m_state != State::Dispatched)
         return;
     releaseStream();
-    --*m_inflight;
+    leaveDispatched();
+    sendAndContinue(bytes, keepAlive);
+}
+
+void Connection::sendAndContinue(const QByteArray &bytes, bool keepAlive)
+{
     const bool close = !keepAlive || !m_head.keepAlive || m_closeWhenIdle;
     // The state moves first: a failing write aborts the wire and emits disconnected() from inside
     // flush(), and onWireDisconnected() must not count this request a second time.
@@ -301,7 +348,7 @@ void Connection::abortResponse(bool reset)
     if (m_state != State::Dispatched)
         return;
     releaseStream();
-    --*m_inflight;
+    leaveDispatched();
     m_state = State::Closed;
     m_timer.stop();
     if (reset)
@@ -316,14 +363,30 @@ void Connection::releaseStream()
         return;
     m_stream->body->cancel(); // a producer still running stops at its next write
     m_stream->body->detach();
+    m_stream->release(); // counted and logged, also when the client did not wait for the end
     m_stream.reset();
 }
 
-void Connection::reject(int status, const QString &detail)
+QByteArray Connection::responseHeaderLines() const
+{
+    if (!m_guard.cors.isEnabled())
+        return m_guard.fixedHeaders;
+    QByteArrayView origin;
+    for (const auto &[name, value] : m_head.fields)
+        if (name.compare("origin", Qt::CaseInsensitive) == 0)
+            origin = value;
+    return m_guard.fixedHeaders + m_guard.cors.responseHeaders(origin);
+}
+
+void Connection::reject(int status, const QString &detail, int retryAfterSeconds)
 {
     qCDebug(lcGuard) << "rejected" << status << detail << "from" << m_wire->peerAddress();
     Q_EMIT rejected(status);
-    m_wire->write(Response::problem(status, detail).serialize(false, false, httpDate()));
+    Response problem = Response::problem(status, detail);
+    if (retryAfterSeconds > 0)
+        problem.withHeader("Retry-After", QByteArray::number(retryAfterSeconds));
+    // The head may be partial or absent: its Origin, if parsed, lets a browser app read the answer.
+    m_wire->write(problem.serialize(false, false, httpDate(), responseHeaderLines()));
     m_in.clear();
     m_body.clear();
     m_state = State::Closing;
@@ -354,7 +417,7 @@ void Connection::onWireDisconnected()
         return;
     releaseStream();
     if (m_state == State::Dispatched)
-        --*m_inflight;
+        leaveDispatched();
     m_state = State::Closed;
     m_timer.stop();
     setSocketState(QAbstractSocket::UnconnectedState);

@@ -2,11 +2,11 @@
 
 #include <QBasicTimer>
 #include <QTcpSocket>
-#include <atomic>
 #include <memory>
 #include <optional>
 
-#include "limits.h"
+#include "clienttable.h"
+#include "guardconfig.h"
 #include "requestframer.h"
 
 namespace Outpost::Http {
@@ -23,6 +23,11 @@ struct Exchange;
 // at a time, so pipelined requests are answered in order even when a handler answers later from
 // a worker thread (QTBUG-105202 cannot happen).
 //
+// It also enforces the server's connection limits (GuardConfig::clients): a connection over the
+// total or its client's maximum is answered 503 or 429 with Retry-After and closed, and a request
+// while its client has maxInflightPerClient in flight is answered 429 (the connection stays open).
+// Every response it writes itself carries the server's fixed headers.
+//
 // A streamed response (Responder::stream) keeps the request dispatched until its last piece is
 // written: pieces are taken from the producer only while the socket has less than
 // kStreamHighWaterBytes queued (resumed by bytesWritten), a client that reads nothing for
@@ -37,10 +42,14 @@ class Connection final : public QTcpSocket
 public:
     static constexpr qint64 kStreamHighWaterBytes = 256 * 1024;
 
-    // Takes ownership of `wire`, which must be connected. `inflight` counts dispatched requests
-    // that have no response yet, across the server.
-    Connection(QTcpSocket *wire, const Limits &limits, std::atomic<int> *inflight, QObject *parent = nullptr);
+    // Takes ownership of `wire`, which must be connected, and counts it in `guard.clients`.
+    // `guard` must outlive the connection. Call start() once it is connected to its consumers.
+    Connection(QTcpSocket *wire, const GuardConfig &guard, QObject *parent = nullptr);
     ~Connection() override;
+
+    // Starts reading, or refuses the connection when it is over a connection limit.
+    void start();
+    const GuardConfig &guard() const { return m_guard; }
 
     // The head of the request currently handed to Qt.
     const RequestHead &head() const { return m_head; }
@@ -90,13 +99,24 @@ private:
     void onWireDisconnected();
     void process();
     void dispatch(QByteArray request);
-    void reject(int status, const QString &detail);
+    // Ends a dispatched request's bookkeeping (the in-flight counts).
+    void leaveDispatched();
+    // Answers a complete request without dispatching it (429: the client has too many in flight).
+    void answerBusy();
+    // Writes a response, then reads the next request, or closes when `keepAlive` is false or the
+    // request or closeWhenIdle() said so.
+    void sendAndContinue(const QByteArray &bytes, bool keepAlive);
+    // Answers `status` with a problem response, drains the client's input briefly, and closes.
+    void reject(int status, const QString &detail, int retryAfterSeconds = 0);
+    QByteArray responseHeaderLines() const;
     void arm(int ms);
     void releaseStream();
 
     QTcpSocket *m_wire;
-    Limits m_limits;
-    std::atomic<int> *m_inflight;
+    const GuardConfig &m_guard;
+    const Limits &m_limits;
+    ClientTable::Client *m_client = nullptr; // null: exempt from per-client limits
+    ClientTable::Admission m_admission;
     State m_state = State::Idle;
     bool m_closeWhenIdle = false;
     QByteArray m_in; // received, not yet handed on

@@ -1,11 +1,15 @@
 #include "engine.h"
 
+#include <QDateTime>
 #include <QHttpServerRequest>
 #include <QLoggingCategory>
 
 #include "../store/sqlite.h"
+#include "clientaddress.h"
 #include "connection.h"
 #include "exchange.h"
+#include "guardconfig.h"
+#include "requestid.h"
 
 Q_LOGGING_CATEGORY(lcHttp, "outpost.http")
 
@@ -44,17 +48,27 @@ QByteArrayView pathOf(QByteArrayView target)
 
 void Exchange::finish(Connection &connection, Response response)
 {
+    response.headers.append(headers);
+    response.headers.append({QByteArrayLiteral("X-Request-Id"), requestId});
     const bool keepAlive = (response.status < 500 || response.status == 503) && !connection.willClose();
-    const QByteArray bytes = response.serialize(method == Method::Head, keepAlive, httpDate());
+    const QByteArray bytes = response.serialize(method == Method::Head, keepAlive, httpDate(),
+                                                headerLines.isEmpty() ? connection.guard().fixedHeaders : headerLines);
     bytesOut += bytes.size();
     connection.respond(bytes, keepAlive);
     observe(response.status);
 }
 
-void Exchange::observe(int status) const
+void Exchange::release()
 {
-    if (!observer || !*observer)
+    if (headSent)
+        observe(streamHead.status);
+}
+
+void Exchange::observe(int status)
+{
+    if (observed || !observer || !*observer)
         return;
+    observed = true;
     ResponseRecord record;
     record.route = routeIndex;
     record.method = method;
@@ -62,8 +76,16 @@ void Exchange::observe(int status) const
     record.durationNs = timer.nsecsElapsed();
     record.bytesIn = bytesIn;
     record.bytesOut = bytesOut;
+    const qint64 store = storeNs.load(std::memory_order_relaxed);
+    record.storeNs = store > 0 ? store : -1;
     record.callerKind = callerKind;
     record.callerId = callerId;
+    record.callerCollection = callerCollection;
+    record.pattern = route;
+    record.path = path;
+    record.client = client;
+    record.requestId = requestId;
+    record.startMs = startMs;
     (*observer)(record);
 }
 
@@ -100,6 +122,10 @@ void Exchange::sendStreamHead(Connection &connection)
         out.append("Content-Type: ").append(streamHead.contentType).append("\r\n");
     for (const auto &[name, value] : std::as_const(streamHead.headers))
         out.append(name).append(": ").append(value).append("\r\n");
+    for (const auto &[name, value] : std::as_const(headers))
+        out.append(name).append(": ").append(value).append("\r\n");
+    out.append("X-Request-Id: ").append(requestId).append("\r\n");
+    out.append(headerLines.isEmpty() ? connection.guard().fixedHeaders : headerLines);
     // RFC 9112 §6.1: a HEAD response may carry the Transfer-Encoding a GET would get.
     if (chunkedFor(connection))
         out.append("Transfer-Encoding: chunked\r\n");
@@ -155,12 +181,37 @@ bool Exchange::pump(Connection &connection)
 }
 
 Engine::Engine(const Router &router, const ResponseObserver &observer, std::unique_ptr<Store::Database> reader,
-               QObject *parent)
+               QList<QPair<QHostAddress, int>> trustedProxies, RateLimiter *limiter, QObject *parent)
     : QAbstractHttpServer(parent)
     , m_router(router)
     , m_observer(observer)
     , m_reader(std::move(reader))
+    , m_trustedProxies(std::move(trustedProxies))
+    , m_limiter(limiter)
 {
+    for (const Router::RouteInfo &route : m_router.routes())
+        m_rateGroups.push_back(rateGroupOf(route.method, route.pattern, route.policy));
+}
+
+std::optional<Response> Engine::applyRateLimit(const Request &request, Exchange &exchange, int route) const
+{
+    if (!m_limiter || route < 0 || size_t(route) >= m_rateGroups.size() || !m_rateGroups[size_t(route)])
+        return std::nullopt;
+    const auto decision = m_limiter->take(*m_rateGroups[size_t(route)], RateLimiter::partitionOf(request));
+    if (!decision)
+        return std::nullopt;
+    exchange.headers.append({"RateLimit-Policy", RateLimiter::policyHeader(*decision)});
+    exchange.headers.append({"RateLimit", RateLimiter::stateHeader(*decision)});
+    if (decision->allowed)
+        return std::nullopt;
+    return Response::problem(429,
+                             QStringLiteral("Too many requests: the %1 limit is %2 requests per %3 s for each "
+                                            "caller. Retry in %4 s.")
+                                 .arg(rateGroupName(decision->group))
+                                 .arg(decision->rule.limit)
+                                 .arg(decision->rule.windowSeconds)
+                                 .arg(decision->retryAfterSeconds))
+        .withHeader("Retry-After", QByteArray::number(decision->retryAfterSeconds));
 }
 
 Engine::~Engine() = default;
@@ -173,18 +224,31 @@ bool Engine::handleRequest(const QHttpServerRequest &qtRequest, QTcpSocket *sock
     const RequestHead &head = connection->head();
     auto exchange = std::make_shared<Exchange>();
     exchange->timer.start();
+    exchange->startMs = QDateTime::currentMSecsSinceEpoch(); // clock_gettime through the vDSO: no system call
+    Store::threadStoreNs() = 0; // what the handler's reads take on this thread (Responder::addStoreTime)
     exchange->method = toMethod(head.method);
     exchange->observer = &m_observer;
 
     Request request;
     request.method = exchange->method;
     request.path = pathOf(head.target).toByteArray();
+    exchange->path = request.path;
     request.query = QUrlQuery(qtRequest.url());
     request.headers = head.fields;
     request.body = qtRequest.body();
     exchange->bytesIn = head.headLength + request.body.size(); // a chunked body as decoded
     request.peer = connection->wire()->peerAddress();
+    request.client = clientAddress(request, m_trustedProxies);
+    exchange->client = request.client;
     request.reader = m_reader.get();
+    const QByteArray clientRequestId = request.header("x-request-id");
+    exchange->requestId = isAcceptableRequestId(clientRequestId) ? clientRequestId : newRequestId();
+
+    const GuardConfig &guard = connection->guard();
+    if (guard.cors.isEnabled()) {
+        if (const QByteArray cors = guard.cors.responseHeaders(request.header("origin")); !cors.isEmpty())
+            exchange->headerLines = guard.fixedHeaders + cors;
+    }
 
     Responder responder(connection, exchange);
     Router::Match match = m_router.match(request.method, request.path);
@@ -194,7 +258,15 @@ bool Engine::handleRequest(const QHttpServerRequest &qtRequest, QTcpSocket *sock
         if (match.allow.isEmpty()) {
             responder.send(Response::problem(404, QStringLiteral("The requested resource wasn't found.")));
         } else if (request.method == Method::Options) {
-            responder.send(Response::empty(204).withHeader("Allow", match.allow));
+            const QByteArray origin = request.header("origin");
+            const QByteArray wanted = request.header("access-control-request-method");
+            if (guard.cors.isEnabled() && Cors::isPreflight(head.method, origin, wanted)) {
+                exchange->headerLines.clear(); // the preflight's answer has CORS fields of its own
+                responder.send(guard.cors.preflight(origin, wanted, request.header("access-control-request-headers"),
+                                                    match.allow));
+            } else {
+                responder.send(Response::empty(204).withHeader("Allow", match.allow));
+            }
         } else {
             responder.send(Response::problem(405,
                                              QStringLiteral("The method %1 is not allowed here.")
@@ -209,6 +281,11 @@ bool Engine::handleRequest(const QHttpServerRequest &qtRequest, QTcpSocket *sock
         auto refused = m_router.admit(request, *match.policy);
         exchange->callerKind = request.caller.kind;
         exchange->callerId = request.caller.id;
+        exchange->callerCollection = request.caller.collection;
+        // After the gate, which says who the caller is; a refused credential counts against the
+        // client address, so that guessing keys or tokens is limited like any anonymous request.
+        if (auto limited = applyRateLimit(request, *exchange, match.route))
+            refused = std::move(limited);
         if (refused)
             return responder.send(std::move(*refused)), true;
         (*match.handler)(request, responder);

@@ -66,10 +66,21 @@ struct Exchange
     QByteArray route; // the matched pattern, e.g. "/api/health"; for logs
     int routeIndex = -1; // Router::Match::route
     QElapsedTimer timer;
+    qint64 startMs = 0; // Unix ms (wall clock) when the request was dispatched
     qint64 bytesIn = 0;
     qint64 bytesOut = 0; // of a streamed response, what was written so far
+    std::atomic<qint64> storeNs {0}; // waiting for and in the store (Responder::addStoreTime)
     Caller::Kind callerKind = Caller::Kind::Guest; // copied from the request after the gate
     QString callerId;
+    QHostAddress client; // Request::client
+    QByteArray path; // Request::path: without the query string
+    QString callerCollection; // a user's auth collection, copied with callerId
+    QByteArray requestId; // sent back as X-Request-Id; the client's own when acceptable (requestid.h)
+    // Added to whatever response the request gets (the rate-limit state, say). Network thread.
+    QList<QPair<QByteArray, QByteArray>> headers;
+    // The header lines every response of this request carries: empty for the server's fixed ones
+    // (GuardConfig::fixedHeaders); for a cross-origin request, those and its CORS fields.
+    QByteArray headerLines;
     const ResponseObserver *observer = nullptr;
 
     // A streamed response (Responder::stream): its head (body unused), its body's source, and
@@ -84,11 +95,17 @@ struct Exchange
     // connection has room, and completes (or cuts) the response when the producer is done. True
     // when it stopped because the connection had no room (rather than nothing to send, or done).
     bool pump(Connection &connection);
+    // Network thread only: the connection lets go of a streamed response (it ended, was cut short,
+    // or the client left or stalled). Reports it to the observer, once, as far as it went, so that a
+    // stream whose client did not wait for its end (a HEAD, say) is counted and logged too.
+    void release();
 
 private:
     void sendStreamHead(Connection &connection);
     void sendPart(Connection &connection, QByteArrayView bytes);
-    void observe(int status) const;
+    void observe(int status);
+
+    bool observed = false; // observe() ran
 };
 
 } // namespace Outpost::Http

@@ -149,6 +149,9 @@ std::optional<Response> Gate::admit(Request &request, const Policy &policy) cons
             return roleRefused(caller.role, policy.permission);
         return std::nullopt;
     case Policy::Kind::Permission:
+        // The peer, not the client: a request a proxy on this machine forwards is not local.
+        if (policy.openOnLoopback && request.peer.isLoopback() && request.header("x-forwarded-for").isEmpty())
+            return std::nullopt;
         break;
     }
     switch (caller.kind) {

@@ -11,6 +11,7 @@
 #include "../store/store.h"
 #include "connection.h"
 #include "engine.h"
+#include "guardconfig.h"
 #include "listener.h"
 
 namespace Outpost::Http {
@@ -36,10 +37,23 @@ HttpServer::~HttpServer()
     stop(0);
 }
 
+int HttpServer::connections() const
+{
+    return m_guard ? m_guard->clients.connections() : 0;
+}
+
 Status HttpServer::start()
 {
     if (auto s = checkPortFree(m_options.host, m_options.port); !s)
         return s;
+    auto bodyLimits = BodyLimits::create(m_router, m_options.limits.maxBodyBytes, m_options.routeBodyLimits);
+    if (!bodyLimits)
+        return bodyLimits.error();
+    m_guard = std::make_unique<GuardConfig>(m_options.limits, &m_inflight, m_options.trustedProxies);
+    m_guard->bodyLimits = std::move(*bodyLimits);
+    m_guard->hosts = HostCheck::create(m_options.host, m_options.allowedHosts);
+    m_guard->cors = Cors(m_options.corsOrigins);
+    m_guard->fixedHeaders = securityHeaders(m_options.tls.has_value()) + m_guard->cors.fixedHeaders();
     std::vector<int> fds;
     quint16 port = m_options.port;
     for (int i = 0; i < m_options.threads; ++i) {
@@ -72,8 +86,9 @@ Status HttpServer::start()
         QMetaObject::invokeMethod(
             w->context,
             [this, w, fd, readerPtr, &ok] {
-                w->engine = new Engine(m_router, m_observer, std::unique_ptr<Store::Database>(readerPtr), w->context);
-                w->listener = new Listener(m_options.limits, &m_inflight, m_options.tls);
+                w->engine = new Engine(m_router, m_observer, std::unique_ptr<Store::Database>(readerPtr),
+                                       m_options.trustedProxies, m_options.rateLimiter, w->context);
+                w->listener = new Listener(*m_guard, m_options.tls);
                 QObject::connect(w->listener, &Listener::connectionRejected, w->engine, [this](int status) {
                     if (m_rejected)
                         m_rejected(status);

@@ -2,12 +2,14 @@
 
 #include <QHostAddress>
 #include <QSslConfiguration>
+#include <QStringList>
 #include <atomic>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "../core/result.h"
+#include "bodylimits.h"
 #include "limits.h"
 #include "router.h"
 
@@ -20,6 +22,8 @@ class Store;
 namespace Outpost::Http {
 
 class Engine;
+class RateLimiter;
+struct GuardConfig;
 
 // The HTTP front end: N network threads, each with its own Engine on its own SO_REUSEPORT socket
 // of the same address, sharing one Router. Measured on 2 cores this beats one thread by 15-20% and
@@ -36,6 +40,13 @@ public:
         int threads = 2;
         Limits limits;
         std::optional<QSslConfiguration> tls;
+        QList<QPair<QHostAddress, int>> trustedProxies; // see Request::client
+        RateLimiter *rateLimiter = nullptr; // not owned; null: no rate limits
+        // Routes whose bodies get another limit than limits.maxBodyBytes (standardRouteBodyLimits());
+        // each must name a route of the router, or start() fails.
+        QList<RouteBodyLimit> routeBodyLimits;
+        QStringList corsOrigins; // see Cors; empty: no CORS
+        QStringList allowedHosts; // see HostCheck
     };
 
     HttpServer(const Router &router, ResponseObserver observer, Store::Store &store, Options options);
@@ -45,6 +56,8 @@ public:
     Status start();
     quint16 port() const { return m_port; }
     int inflight() const { return m_inflight.load(); }
+    // Open client connections (those being refused for a connection limit included). Any thread.
+    int connections() const;
 
     // Graceful stop: stop accepting, let in-flight requests finish (up to `drainMs`), then close
     // every connection and join the threads. Idempotent.
@@ -62,6 +75,7 @@ private:
     Options m_options;
     quint16 m_port = 0;
     std::atomic<int> m_inflight {0};
+    std::unique_ptr<GuardConfig> m_guard; // from start(); outlives the workers' connections
     std::vector<std::unique_ptr<Worker>> m_workers;
 };
 

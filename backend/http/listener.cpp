@@ -100,11 +100,9 @@ quint16 boundPort(int fd)
     return ntohs(reinterpret_cast<sockaddr_in *>(&address)->sin_port);
 }
 
-Listener::Listener(const Limits &limits, std::atomic<int> *inflight, std::optional<QSslConfiguration> tls,
-                   QObject *parent)
+Listener::Listener(const GuardConfig &guard, std::optional<QSslConfiguration> tls, QObject *parent)
     : QTcpServer(parent)
-    , m_limits(limits)
-    , m_inflight(inflight)
+    , m_guard(guard)
     , m_tls(std::move(tls))
 {
     // Out of file descriptors: QTcpServer pauses accepting and, in 6.4, may never resume.
@@ -140,9 +138,10 @@ void Listener::incomingConnection(qintptr descriptor)
         });
         tls->startServerEncryption();
     }
-    auto *connection = new Connection(wire, m_limits, m_inflight, this);
+    auto *connection = new Connection(wire, m_guard, this);
     connect(connection, &Connection::rejected, this, &Listener::connectionRejected);
     addPendingConnection(connection);
+    connection->start(); // after the connects, so that a refusal is counted and the socket freed
 }
 
 } // namespace Outpost::Http

@@ -3,13 +3,13 @@
 #include <QHostAddress>
 #include <QSslConfiguration>
 #include <QTcpServer>
-#include <atomic>
 #include <optional>
 
 #include "../core/result.h"
-#include "limits.h"
 
 namespace Outpost::Http {
+
+struct GuardConfig;
 
 // Creates a listening TCP socket with SO_REUSEPORT (backlog 4096), so that each network thread can
 // accept on its own socket and the kernel spreads connections between them. Returns the fd.
@@ -22,6 +22,7 @@ quint16 boundPort(int fd);
 
 // A QTcpServer around one such socket that wraps every accepted connection in a Connection guard
 // (and TLS, when configured) before Qt HTTP Server sees it. Resumes accepting after EMFILE.
+// `guard` is shared by the whole server and must outlive the listener.
 //
 // Thread: create on the network thread that will serve its connections.
 class Listener final : public QTcpServer
@@ -30,8 +31,7 @@ class Listener final : public QTcpServer
     Q_DISABLE_COPY_MOVE(Listener)
 
 public:
-    Listener(const Limits &limits, std::atomic<int> *inflight, std::optional<QSslConfiguration> tls,
-             QObject *parent = nullptr);
+    Listener(const GuardConfig &guard, std::optional<QSslConfiguration> tls, QObject *parent = nullptr);
 
 Q_SIGNALS:
     void connectionRejected(int status);
@@ -40,8 +40,7 @@ protected:
     void incomingConnection(qintptr descriptor) override;
 
 private:
-    Limits m_limits;
-    std::atomic<int> *m_inflight;
+    const GuardConfig &m_guard;
     std::optional<QSslConfiguration> m_tls;
 };
 

@@ -9,14 +9,15 @@
 
 namespace Outpost::Http {
 
-MetricsController::MetricsController(const Clock &clock)
+MetricsController::MetricsController(const Clock &clock, bool openOnLoopback)
     : m_clock(clock)
+    , m_openOnLoopback(openOnLoopback)
 {
 }
 
 void MetricsController::registerRoutes(Router &router) const
 {
-    router.add(Method::Get, "/metrics", Policy::needs(Auth::Permission::MetricsRead),
+    router.add(Method::Get, "/metrics", Policy::needs(Auth::Permission::MetricsRead).orLoopback(m_openOnLoopback),
                [this](const Request &, const Responder &r) { scrape(r); });
     router.add(Method::Get, "/api/metrics/summary", Policy::needs(Auth::Permission::MetricsRead),
                [this](const Request &q, const Responder &r) { summary(q, r); });

@@ -25,7 +25,8 @@ namespace Outpost::Http {
 class MetricsController
 {
 public:
-    explicit MetricsController(const Clock &clock);
+    // `openOnLoopback`: GET /metrics needs no credentials from a loopback peer.
+    MetricsController(const Clock &clock, bool openOnLoopback);
     void registerRoutes(Router &router) const;
     void attach(const Observe::Metrics &metrics, const Observe::MetricsSeries &series);
 
@@ -34,6 +35,7 @@ private:
     void summary(const Request &request, const Responder &responder) const;
 
     const Clock &m_clock;
+    const bool m_openOnLoopback;
     const Observe::Metrics *m_metrics = nullptr;
     const Observe::MetricsSeries *m_series = nullptr;
 };

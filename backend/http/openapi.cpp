@@ -21,8 +21,9 @@ const QString kFixedTags[][2] = {
     {u"collections"_s, u"Collection definitions: fields, indexes and access rules."_s},
     {u"batch"_s, u"Several record requests in one transaction."_s},
     {u"keys"_s, u"API keys: scoped, revocable credentials for programs. Every change is recorded in the audit log."_s},
-    {u"logs"_s, u"The audit log: logins and changes to accounts and keys. Read-only."_s},
+    {u"logs"_s, u"The audit log (logins and changes to accounts, keys and data) and the request log. Read-only."_s},
     {u"metrics"_s, u"Request metrics: a Prometheus exposition and JSON summaries. Read-only."_s},
+    {u"settings"_s, u"Run-time settings: the per-caller rate limits."_s},
     {u"superusers"_s,
      u"Superuser accounts and their roles (PocketBase's `_superusers` records). At least one owner always "
      "remains."_s},
@@ -112,6 +113,8 @@ QJsonObject buildOpenApiDocument(const QList<Data::Collection> &collections, con
     addLogPaths(paths);
     addMetricsSchemas(schemas);
     addMetricsPaths(paths);
+    addSettingsSchemas(schemas);
+    addSettingsPaths(paths);
     addSuperuserSchemas(schemas);
     addSuperuserPaths(paths);
     QJsonArray tags;

@@ -29,6 +29,7 @@ QList<ScopeText> scopeTexts()
         {Permission::KeysManage, u"API keys (a key can only grant scopes it holds itself)"_s},
         {Permission::LogsRead, u"the audit and request logs"_s},
         {Permission::MetricsRead, u"metrics"_s},
+        {Permission::SettingsManage, u"run-time settings (rate limits)"_s},
     };
 }
 

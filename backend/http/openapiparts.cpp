@@ -222,6 +222,13 @@ QJsonObject sharedResponses()
         {u"UnsupportedMediaType"_s, problemResponse(u"The body is not `application/json`."_s)},
         {u"InternalError"_s, problemResponse(u"An unexpected error; the server log has the details."_s)},
         {u"NotModified"_s, withETag({{u"description"_s, u"Unchanged since the `If-None-Match` tag; no body."_s}})},
+        {u"TooManyRequests"_s,
+         with(problemResponse(u"The caller's rate limit for this route's group is spent (see `RateLimit-Policy`); "
+                              "retry after `Retry-After` seconds."_s),
+              u"headers"_s,
+              QJsonObject {{u"Retry-After"_s, ref(u"headers"_s, u"Retry-After"_s)},
+                           {u"RateLimit-Policy"_s, ref(u"headers"_s, u"RateLimit-Policy"_s)},
+                           {u"RateLimit"_s, ref(u"headers"_s, u"RateLimit"_s)}})},
     };
 }
 
@@ -231,7 +238,20 @@ QJsonObject sharedHeaders()
                          "to get 304 while nothing changed."_s;
     return {{u"ETag"_s, QJsonObject {{u"description"_s, etag}, {u"schema"_s, typed(u"string"_s)}}},
             {u"WWW-Authenticate"_s,
-             QJsonObject {{u"description"_s, u"`Bearer` (RFC 6750)."_s}, {u"schema"_s, typed(u"string"_s)}}}};
+             QJsonObject {{u"description"_s, u"`Bearer` (RFC 6750)."_s}, {u"schema"_s, typed(u"string"_s)}}},
+            {u"Retry-After"_s,
+             QJsonObject {{u"description"_s, u"Seconds until a request can succeed again."_s},
+                          {u"schema"_s, typed(u"integer"_s)}}},
+            {u"RateLimit-Policy"_s,
+             QJsonObject {{u"description"_s,
+                           u"The route group's quota policy (draft-ietf-httpapi-ratelimit-headers-10), e.g. "
+                           "`\"read\";q=2000;w=10`: 2000 requests per 10 s per caller, as a token bucket."_s},
+                          {u"schema"_s, typed(u"string"_s)}}},
+            {u"RateLimit"_s,
+             QJsonObject {{u"description"_s,
+                           u"The caller's remaining quota (`r`) and the seconds until it is whole again (`t`), e.g. "
+                           "`\"read\";r=1999;t=1`."_s},
+                          {u"schema"_s, typed(u"string"_s)}}}};
 }
 
 QJsonObject sharedParameters()
@@ -298,9 +318,14 @@ namespace {
 
 QString sharedResponseName(int status)
 {
-    static const QHash<int, QString> names {
-        {304, u"NotModified"_s}, {400, u"BadRequest"_s},      {401, u"Unauthorized"_s},        {403, u"Forbidden"_s},
-        {404, u"NotFound"_s},    {413, u"ContentTooLarge"_s}, {415, u"UnsupportedMediaType"_s}};
+    static const QHash<int, QString> names {{304, u"NotModified"_s},
+                                            {400, u"BadRequest"_s},
+                                            {401, u"Unauthorized"_s},
+                                            {403, u"Forbidden"_s},
+                                            {404, u"NotFound"_s},
+                                            {413, u"ContentTooLarge"_s},
+                                            {415, u"UnsupportedMediaType"_s},
+                                            {429, u"TooManyRequests"_s}};
     return names.value(status, u"InternalError"_s);
 }
 
@@ -363,6 +388,8 @@ QJsonObject operationJson(const Operation &op)
         shared << 401 << 403; // a key that does not check out (Gate), or one without the scope
     else if (op.access == Access::Superuser || op.access == Access::Account)
         shared << 401;
+    if (op.path != u"/api/health")
+        shared << 429; // every route but the health check is rate-limited (Http::rateGroupOf)
     for (const int status : shared << 500) {
         if (!responses.contains(QString::number(status)))
             responses.insert(QString::number(status), ref(u"responses"_s, sharedResponseName(status)));

@@ -16,6 +16,7 @@
 //   openapikeys.cpp     the API keys admin API
 //   openapilogs.cpp     the logs API (the audit log)
 //   openapimetrics.cpp  the metrics API (Prometheus exposition and summary)
+//   openapisettings.cpp the settings API (rate limits)
 //   openapisuperusers.cpp  the superuser accounts API (`_superusers` records)
 //   openapirecords.cpp  what each collection adds: record schemas and the records, export and import
 //                       operations
@@ -112,6 +113,8 @@ void addLogSchemas(QJsonObject &schemas);
 void addLogPaths(QJsonObject &paths);
 void addMetricsSchemas(QJsonObject &schemas);
 void addMetricsPaths(QJsonObject &paths);
+void addSettingsSchemas(QJsonObject &schemas);
+void addSettingsPaths(QJsonObject &paths);
 void addAuthSchemas(QJsonObject &schemas);
 void addAuthPaths(QJsonObject &paths);
 void addSuperuserSchemas(QJsonObject &schemas);

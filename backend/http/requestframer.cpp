@@ -1,5 +1,8 @@
 #include "requestframer.h"
 
+#include "bodylimits.h"
+#include "hostcheck.h"
+
 namespace Outpost::Http {
 
 namespace {
@@ -97,7 +100,8 @@ QList<QByteArrayView> commaList(QByteArrayView value)
 
 } // namespace
 
-HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHead *head, FrameError *error)
+HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHead *head, FrameError *error,
+                            const HeadChecks &checks)
 {
     *head = RequestHead {};
     qsizetype pos = 0;
@@ -203,6 +207,7 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
             haveTransferEncoding = true;
         } else if (name.compare("host", Qt::CaseInsensitive) == 0) {
             ++hostCount;
+            head->host = head->fields.constLast().second; // shared, not copied
         } else if (name.compare("expect", Qt::CaseInsensitive) == 0) {
             if (value.compare("100-continue", Qt::CaseInsensitive) != 0)
                 return fail(error, 417, QStringLiteral("Only `Expect: 100-continue` is supported."));
@@ -229,8 +234,14 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
         return fail(error, 400, QStringLiteral("Transfer-Encoding is not allowed in HTTP/1.0."));
     if (hostCount > 1 || (hostCount == 0 && head->minorVersion == 1))
         return fail(error, 400, QStringLiteral("An HTTP/1.1 request needs exactly one Host header (RFC 9112 §3.2)."));
-    if (head->contentLength > limits.maxBodyBytes)
-        return fail(error, 413, QStringLiteral("The request body is larger than %1 bytes.").arg(limits.maxBodyBytes));
+    if (checks.hosts && !checks.hosts->allows(*head))
+        return fail(error, 403, QStringLiteral("Host not allowed (see the allowed_hosts setting)."));
+    if (head->chunked || head->contentLength > 0) {
+        head->maxBody
+            = checks.bodyLimits ? checks.bodyLimits->limitFor(head->method, head->target) : limits.maxBodyBytes;
+        if (head->contentLength > head->maxBody)
+            return fail(error, 413, QStringLiteral("The request body is larger than %1 bytes.").arg(head->maxBody));
+    }
     return HeadResult::Complete;
 }
 

@@ -21,6 +21,8 @@ struct RequestHead
     bool chunked = false;
     bool expectContinue = false;
     bool keepAlive = true;
+    qint64 maxBody = 0; // when there is a body: the limit of its route (HeadChecks::bodyLimits)
+    QByteArray host; // the Host field's value, if any
     QList<QPair<QByteArray, QByteArray>> fields; // in order, names as sent
 };
 
@@ -30,11 +32,23 @@ struct FrameError
     QString detail;
 };
 
-// Parses the request head at the start of `data` and checks it against `limits`, strictly: what
-// we forward to Qt's lenient parser must mean the same to both parsers (no smuggling).
-// Returns NeedMore while the head is incomplete and within limits.
+class BodyLimits;
+class HostCheck;
+
+// The server's own checks on a complete head, beyond the framing rules; each may be null.
+struct HeadChecks
+{
+    const HostCheck *hosts = nullptr; // null: any Host; else 403 for a Host it does not allow
+    const BodyLimits *bodyLimits = nullptr; // null: Limits::maxBodyBytes for every route
+};
+
+// Parses the request head at the start of `data` and checks it against `limits` and `checks`,
+// strictly: what we forward to Qt's lenient parser must mean the same to both parsers (no
+// smuggling). Returns NeedMore while the head is incomplete and within limits. A body's route
+// limit is looked up only when there is a body, so that GETs do not pay for it.
 enum class HeadResult { NeedMore, Complete, Error };
-HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHead *head, FrameError *error);
+HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHead *head, FrameError *error,
+                            const HeadChecks &checks = {});
 
 // Incremental decoder for `Transfer-Encoding: chunked` bodies (RFC 9112 §7.1). Chunk extensions
 // and trailer fields are read and dropped.

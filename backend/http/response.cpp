@@ -191,7 +191,18 @@ Response &Response::withHeader(QByteArray name, QByteArray value)
     return *this;
 }
 
-QByteArray Response::serialize(bool headRequest, bool keepAlive, QByteArrayView date) const
+QByteArray securityHeaders(bool tls)
+{
+    QByteArray out("X-Content-Type-Options: nosniff\r\n"
+                   "Referrer-Policy: no-referrer\r\n"
+                   "X-Frame-Options: DENY\r\n"
+                   "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n");
+    if (tls)
+        out.append("Strict-Transport-Security: max-age=31536000\r\n"); // one year (RFC 6797)
+    return out;
+}
+
+QByteArray Response::serialize(bool headRequest, bool keepAlive, QByteArrayView date, QByteArrayView headerLines) const
 {
     // Runs once per response: the size is computed first and every piece is copied once into a
     // single allocation (no temporaries).
@@ -208,6 +219,7 @@ QByteArray Response::serialize(bool headRequest, bool keepAlive, QByteArrayView 
         size += 14 + contentType.size() + 2;
     for (const auto &[name, value] : headers)
         size += name.size() + 2 + value.size() + 2;
+    size += headerLines.size();
     if (hasBody)
         size += 16 + lengthText.size() + 2;
     if (!keepAlive)
@@ -240,6 +252,7 @@ QByteArray Response::serialize(bool headRequest, bool keepAlive, QByteArrayView 
         put(value);
         put("\r\n");
     }
+    put(headerLines);
     if (hasBody) {
         put("Content-Length: ");
         put(lengthText);

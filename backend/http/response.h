@@ -27,10 +27,16 @@ struct Response
 
     Response &withHeader(QByteArray name, QByteArray value);
 
-    // Status line, our standard headers, these headers, Content-Length, and (unless `headRequest`)
-    // the body. `date` is an IMF-fixdate (RFC 9110 §5.6.7).
-    QByteArray serialize(bool headRequest, bool keepAlive, QByteArrayView date) const;
+    // Status line, Date, these headers, `headerLines` (complete lines, each ending in CRLF, copied
+    // as they are: the server's fixed headers, see securityHeaders()), Content-Length, and (unless
+    // `headRequest`) the body. `date` is an IMF-fixdate (RFC 9110 §5.6.7).
+    QByteArray serialize(bool headRequest, bool keepAlive, QByteArrayView date, QByteArrayView headerLines = {}) const;
 };
+
+// The header lines every response carries (OWASP Secure Headers): no MIME sniffing, no Referer,
+// no framing, a Content-Security-Policy that lets nothing load or run (we serve JSON, CSV and
+// problem+json, never HTML, so a response opened as a page can do nothing), and with TLS, HSTS.
+QByteArray securityHeaders(bool tls);
 
 int statusFor(ErrorCode code);
 QByteArray reasonPhrase(int status);

@@ -5,6 +5,7 @@
 #include <QUrl>
 #include <QVarLengthArray>
 
+#include "../store/sqlite.h"
 #include "connection.h"
 #include "exchange.h"
 
@@ -47,6 +48,7 @@ Responder::Responder(Connection *connection, std::shared_ptr<Exchange> exchange)
 
 void Responder::send(Response response) const
 {
+    addStoreTime();
     if (!m_exchange || m_exchange->answered.exchange(true))
         return;
     if (!m_connection || !m_connection->isDispatched())
@@ -56,6 +58,7 @@ void Responder::send(Response response) const
 
 void Responder::post(Response response) const
 {
+    addStoreTime(); // this thread's (a worker's, the store writer's) part
     Connection *connection = m_connection.data();
     if (!connection)
         return;
@@ -67,7 +70,17 @@ void Responder::post(Response response) const
 
 void Responder::runBlocking(QThreadPool *pool, std::function<Response()> work) const
 {
-    pool->start([self = *this, work = std::move(work)] { self.post(work()); });
+    pool->start([self = *this, work = std::move(work)] {
+        Store::threadStoreNs() = 0;
+        self.post(work());
+    });
+}
+
+void Responder::addStoreTime() const
+{
+    const qint64 ns = std::exchange(Store::threadStoreNs(), 0);
+    if (m_exchange && ns > 0)
+        m_exchange->storeNs.fetch_add(ns, std::memory_order_relaxed);
 }
 
 void Responder::stream(QThreadPool *pool, Response head, BodyProducer produce) const

@@ -57,10 +57,19 @@ struct Policy
     enum class Kind : quint8 { Open, Rules, Permission };
     Kind kind = Kind::Open;
     Auth::Permission permission = Auth::Permission::RecordsRead;
+    // needs() routes only: anyone connecting from a loopback address (directly, not through a
+    // proxy) passes too, as a Prometheus on the same machine would scrape (`metrics_open_on_loopback`).
+    bool openOnLoopback = false;
 
     static Policy open() { return {}; }
     static Policy rules(Auth::Permission p) { return {Kind::Rules, p}; }
     static Policy needs(Auth::Permission p) { return {Kind::Permission, p}; }
+    Policy orLoopback(bool open) const
+    {
+        Policy p = *this;
+        p.openOnLoopback = open;
+        return p;
+    }
 };
 
 // One request as a handler sees it. Owns copies of everything, so a handler may move it to a
@@ -73,7 +82,10 @@ struct Request
     QUrlQuery query;
     QList<QPair<QByteArray, QByteArray>> headers;
     QByteArray body;
-    QHostAddress peer;
+    QHostAddress peer; // the TCP peer
+    // The client: the peer, or what X-Forwarded-For says when the peer is a trusted proxy
+    // (clientAddress()). Set by the engine before the gate runs.
+    QHostAddress client;
     QList<QString> params; // the route's {placeholders}, percent-decoded, in order
     Store::Database *reader = nullptr;
     Caller caller;
@@ -131,6 +143,10 @@ public:
     void stream(QThreadPool *pool, Response head, BodyProducer produce) const;
 
 private:
+    // Books the time this thread spent in the store since it was last booked (Store::threadStoreNs)
+    // to the request.
+    void addStoreTime() const;
+
     QPointer<Connection> m_connection;
     std::shared_ptr<Exchange> m_exchange;
 };
@@ -146,8 +162,16 @@ struct ResponseRecord
     qint64 durationNs = 0; // from dispatch to the response written
     qint64 bytesIn = 0; // request head and body
     qint64 bytesOut = 0; // response head and body as written
+    qint64 storeNs = -1; // time spent waiting for and in the store; < 0: none
     Caller::Kind callerKind = Caller::Kind::Guest; // as the gate established it
-    QStringView callerId; // valid during the call only
+    // The values below are the exchange's own, shared: copying them costs no allocation.
+    QString callerId;
+    QString callerCollection; // a user's auth collection
+    QByteArray pattern; // the matched route pattern, or "(unmatched)"
+    QByteArray path; // percent-encoded as sent, without the query string
+    QHostAddress client; // Request::client
+    QByteArray requestId; // as sent in X-Request-Id
+    qint64 startMs = 0; // Unix ms (wall clock) when the request was dispatched
 };
 
 // Called once per answered request, on the network thread, after the response is written.

@@ -25,6 +25,14 @@ enum class CallerKind : quint8 { Guest, Superuser, ApiKey, User };
 inline constexpr int kCallerKindCount = 4;
 QByteArray callerKindName(CallerKind kind); // "guest", "superuser", "apikey", "user"
 
+// What one of logs.db's queued writers (the audit log, the request log) has done since it started.
+struct LogCounts
+{
+    QByteArray log; // "audit", "request"
+    quint64 written = 0;
+    quint64 dropped = 0; // the queue was full, or a write failed
+};
+
 // One answered request, as the HTTP layer reports it.
 struct RequestSample
 {
@@ -98,6 +106,8 @@ public:
         std::function<qint64()> connections; // open client connections
     };
     void setProbes(Probes probes) { m_probes = std::move(probes); }
+    // The counters of logs.db's writers, read at snapshot time like the probes.
+    void setLogProbe(std::function<QList<LogCounts>()> logs) { m_logProbe = std::move(logs); }
 
     // Everything, for the Prometheus exposition. Routes and callers that counted nothing are left out.
     struct Snapshot
@@ -124,6 +134,7 @@ public:
         QList<CallerTable::Entry> users;
         qint64 inflight = -1; // -1: no probe
         qint64 connections = -1;
+        QList<LogCounts> logs; // empty: no probe
     };
     Snapshot snapshot() const;
 
@@ -173,6 +184,7 @@ private:
     std::unique_ptr<CallerTable> m_apiKeys;
     std::unique_ptr<CallerTable> m_users;
     Probes m_probes;
+    std::function<QList<LogCounts>()> m_logProbe;
 };
 
 } // namespace Outpost::Observe

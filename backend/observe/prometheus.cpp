@@ -171,6 +171,19 @@ void writeTraffic(Writer &w, const Metrics::Snapshot &s)
         w.sample("outpost_user_requests_total", {{"user", e.id}}, number(e.count));
 }
 
+void writeLogs(Writer &w, const Metrics::Snapshot &s)
+{
+    if (s.logs.isEmpty())
+        return;
+    w.family("outpost_log_entries_written_total", "counter", "Entries written to logs.db, by log (audit, request).");
+    for (const LogCounts &log : s.logs)
+        w.sample("outpost_log_entries_written_total", {{"log", log.log}}, number(log.written));
+    w.family("outpost_log_entries_dropped_total", "counter",
+             "Entries a log dropped because its queue was full or a write failed, by log (audit, request).");
+    for (const LogCounts &log : s.logs)
+        w.sample("outpost_log_entries_dropped_total", {{"log", log.log}}, number(log.dropped));
+}
+
 void writeProcess(Writer &w, const ProcessStats &p)
 {
     if (p.residentBytes >= 0)
@@ -231,6 +244,7 @@ QByteArray renderPrometheus(const Metrics::Snapshot &snapshot, const ProcessStat
     Writer w;
     writeRequests(w, snapshot);
     writeTraffic(w, snapshot);
+    writeLogs(w, snapshot);
     writeProcess(w, process);
     return w.take();
 }

@@ -290,16 +290,17 @@ void printError(const QString &program, const QString &message)
 
 QStringList configValueOptions()
 {
-    return {QStringLiteral("config"),         QStringLiteral("data-dir"),
-            QStringLiteral("listen"),         QStringLiteral("threads"),
-            QStringLiteral("durability"),     QStringLiteral("tls-cert"),
-            QStringLiteral("tls-key"),        QStringLiteral("audit-retention-days"),
-            QStringLiteral("trusted-proxies")};
+    // Every key's flag (ConfigLoader's table), so that a new key needs no change here.
+    QStringList options {QStringLiteral("config")};
+    for (const QString &flag : ConfigLoader::flags())
+        if (!configSwitches().contains(flag))
+            options << flag;
+    return options;
 }
 
 QStringList configSwitches()
 {
-    return {QStringLiteral("allow-insecure-remote")};
+    return {QStringLiteral("allow-insecure-remote"), QStringLiteral("metrics-open-on-loopback")};
 }
 
 QString serveOptionsHelp()
@@ -315,7 +316,24 @@ QString serveOptionsHelp()
         "  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate chain and key\n"
         "  --allow-insecure-remote   allow plain HTTP on a non-loopback address\n"
         "  --audit-retention-days N  delete audit entries older than N days (default: 90; 0: keep forever)\n"
-        "  --trusted-proxies CIDRS   proxies whose X-Forwarded-For names the client (default: none)\n");
+        "  --request-log true|false  log every request in logs.db (default: true)\n"
+        "  --request-log-retention-days N   delete request log entries older than N days (default: 7; 0: never)\n"
+        "  --request-log-max-mb N    delete the oldest request log entries past N MiB (default: 256; 0: no limit)\n"
+        "  --trusted-proxies CIDRS   proxies whose X-Forwarded-For names the client (default: none)\n"
+        "  --rate-limits RULES       per-caller limits, e.g. auth:30/60s,read:2000/10s,write:500/10s,admin:600/10s\n"
+        "                            (the default), or off\n"
+        "  --metrics true|false      record request metrics (default: true; false only to measure their cost)\n"
+        "  --metrics-open-on-loopback   GET /metrics without credentials from a loopback peer\n"
+        "  --max-body-bytes SIZE     largest request body (default: 16MiB; K, M, G: binary units)\n"
+        "  --max-import-bytes SIZE   largest body of an import (default: 64MiB)\n"
+        "  --max-auth-body-bytes SIZE   largest body of a login, token or refresh request (default: 64KiB)\n"
+        "  --header-timeout-ms MS    time for a request head to arrive (default: 10000)\n"
+        "  --body-timeout-ms MS      longest pause in a request body (default: 30000)\n"
+        "  --max-connections N|auto  open connections in all (default: auto, from the open-file limit)\n"
+        "  --max-connections-per-client N   per client address, IPv6 per /64 (default: 256)\n"
+        "  --max-inflight-per-client N      requests being handled per client address (default: 64)\n"
+        "  --cors-origins LIST       browser origins allowed to call the API, or * (default: none)\n"
+        "  --allowed-hosts LIST      Host names accepted besides localhost (default: none)\n");
 }
 
 Result<Config> loadConfig(const QStringList &args, const QString &program)

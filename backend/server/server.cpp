@@ -24,6 +24,7 @@
 #include "../data/collections.h"
 #include "../data/records.h"
 #include "../http/authcontroller.h"
+#include "../http/bodylimits.h"
 #include "../http/collectionscontroller.h"
 #include "../http/gate.h"
 #include "../http/healthcontroller.h"
@@ -32,12 +33,17 @@
 #include "../http/logscontroller.h"
 #include "../http/metricscontroller.h"
 #include "../http/oauth2controller.h"
+#include "../http/ratelimiter.h"
 #include "../http/recordscontroller.h"
 #include "../http/router.h"
+#include "../http/settingscontroller.h"
 #include "../http/superuserscontroller.h"
 #include "../http/transfercontroller.h"
 #include "../observe/metrics.h"
+#include "../store/logretention.h"
+#include "../store/requestlog.h"
 #include "../store/store.h"
+#include "requestlogfeed.h"
 #include "servermetrics.h"
 
 namespace Outpost {
@@ -68,6 +74,21 @@ Result<QSslConfiguration> loadTls(const Config &config)
     tls.setProtocol(QSsl::TlsV1_2OrLater);
     tls.setPeerVerifyMode(QSslSocket::VerifyNone); // clients are authenticated by tokens and keys
     return tls;
+}
+
+// The guard's limits as configured (setLimits() may replace them, as the tests do).
+Http::Limits limitsFor(const Config &config)
+{
+    Http::Limits limits;
+    limits.maxBodyBytes = config.maxBodyBytes;
+    limits.maxImportBytes = config.maxImportBytes;
+    limits.maxAuthBodyBytes = config.maxAuthBodyBytes;
+    limits.headerTimeoutMs = config.headerTimeoutMs;
+    limits.bodyTimeoutMs = config.bodyTimeoutMs;
+    limits.maxConnections = config.maxConnections;
+    limits.maxConnectionsPerClient = config.maxConnectionsPerClient;
+    limits.maxInflightPerClient = config.maxInflightPerClient;
+    return limits;
 }
 
 // PocketBase's default `users` auth collection, created once per data directory: an
@@ -116,6 +137,7 @@ Server::Server(Config config, const Clock *clock, QObject *parent)
     , m_config(std::move(config))
     , m_ownClock(clock ? nullptr : std::make_unique<SystemClock>())
     , m_clock(clock ? clock : m_ownClock.get())
+    , m_limits(limitsFor(m_config))
 {
     // Password hashing takes ~19 MiB and tens of ms each: bound how many run at once.
     m_blockingPool.setMaxThreadCount(qMax(2, m_config.threads));
@@ -170,6 +192,8 @@ Status Server::start()
         return store.error();
     }
     m_store = std::move(store).value();
+    if (m_config.requestLog)
+        m_requestLog = std::make_unique<Store::RequestLog>(*m_store);
     auto key = Auth::loadOrCreateSigningKey(*m_store);
     if (!key) {
         stop(0);
@@ -215,10 +239,18 @@ Status Server::start()
     m_transferApi->registerRoutes(*m_router);
     m_keysApi = std::make_unique<Http::KeysController>(*m_apiKeys, &m_blockingPool);
     m_keysApi->registerRoutes(*m_router);
-    m_logsApi = std::make_unique<Http::LogsController>(*m_store, *m_clock, &m_blockingPool);
+    m_logsApi = std::make_unique<Http::LogsController>(*m_store, m_requestLog.get(), *m_clock, &m_blockingPool);
     m_logsApi->registerRoutes(*m_router);
-    m_metricsApi = std::make_unique<Http::MetricsController>(*m_clock);
+    m_metricsApi = std::make_unique<Http::MetricsController>(*m_clock, m_config.metricsOpenOnLoopback);
     m_metricsApi->registerRoutes(*m_router);
+    m_rateLimiter = std::make_unique<Http::RateLimiter>(*m_clock, m_config.rateLimits);
+    m_settingsApi = std::make_unique<Http::SettingsController>(*m_rateLimiter, *m_store, *m_clock, m_config.rateLimits,
+                                                               &m_blockingPool);
+    if (auto s = m_settingsApi->restore(); !s) {
+        stop(0);
+        return s;
+    }
+    m_settingsApi->registerRoutes(*m_router);
     // Every route is registered: the metrics count by the finished table.
     m_metrics = std::make_unique<ServerMetrics>(*m_router, *m_store, *m_clock, &m_blockingPool);
     m_metrics->restore();
@@ -226,16 +258,44 @@ Status Server::start()
     m_auditRetention
         = std::make_unique<Auth::AuditRetention>(*m_store, *m_clock, m_config.auditRetentionDays, &m_blockingPool);
     m_auditRetention->start();
+    m_requestRetention = std::make_unique<Store::LogRetention>(
+        *m_store, *m_clock,
+        Store::RetentionPolicy {
+            .table = "requests",
+            .timeFormat = Store::RetentionPolicy::TimeFormat::UnixMs,
+            .maxAgeDays = m_config.requestLogRetentionDays,
+            .maxBytes = qint64(m_config.requestLogMaxMb) * 1024 * 1024,
+            .ageIntervalMs = 60 * 60 * 1000, // an entry outlives its days by an hour at most
+            .sizeIntervalMs = 10'000,
+            .timerMs = 10'000,
+            .startBlocks = false, // after a long stop, much may be due: not before the server listens
+        },
+        &m_blockingPool);
+    m_requestRetention->start();
+    m_metrics->setLogProbe([store = m_store.get(), requests = m_requestLog.get()] {
+        QList<Observe::LogCounts> logs {{"audit", store->auditLog().writtenCount(), store->auditLog().droppedCount()}};
+        if (requests)
+            logs.append({"request", requests->writtenCount(), requests->droppedCount()});
+        return logs;
+    });
 
     Http::HttpServer::Options options;
     options.host = m_config.listenHost;
     options.port = m_config.listenPort;
     options.threads = m_config.threads;
     options.tls = tls;
+    options.trustedProxies = m_config.trustedProxies;
+    options.rateLimiter = m_rateLimiter.get();
     options.limits = m_limits;
+    options.routeBodyLimits = Http::standardRouteBodyLimits(m_limits);
+    options.corsOrigins = m_config.corsOrigins;
+    options.allowedHosts = m_config.allowedHosts;
     auto observer = [this](const Http::ResponseRecord &record) {
         m_stats.record(record.status);
-        m_metrics->record(record);
+        if (m_config.metrics)
+            m_metrics->record(record);
+        if (m_requestLog)
+            m_requestLog->append(requestLogEntry(record));
     };
     m_http = std::make_unique<Http::HttpServer>(*m_router, observer, *m_store, options);
     m_http->setRejectionObserver([this](int status) {
@@ -267,7 +327,11 @@ void Server::stop(int drainMs)
     m_blockingPool.waitForDone(); // work still running finishes before the store closes
     m_passwordPool.waitForDone();
     m_auditRetention.reset();
+    m_requestRetention.reset();
+    m_requestLog.reset(); // writes what is queued while the store is open
     m_metricsApi.reset();
+    m_settingsApi.reset();
+    m_rateLimiter.reset();
     m_metrics.reset();
     m_logsApi.reset();
     m_keysApi.reset();

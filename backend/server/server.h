@@ -12,7 +12,9 @@
 
 namespace Outpost::Store {
 class Store;
-}
+class RequestLog;
+class LogRetention;
+} // namespace Outpost::Store
 namespace Outpost::Auth {
 class PasswordHasher;
 class Jwt;
@@ -42,6 +44,8 @@ class LogsController;
 class SuperusersController;
 class OAuth2Controller;
 class MetricsController;
+class SettingsController;
+class RateLimiter;
 class Gate;
 } // namespace Outpost::Http
 
@@ -124,6 +128,15 @@ public:
         Q_ASSERT(m_metrics);
         return *m_metrics;
     }
+    // The per-caller rate limits in force (valid between start() and stop()).
+    Http::RateLimiter &rateLimiter()
+    {
+        Q_ASSERT(m_rateLimiter);
+        return *m_rateLimiter;
+    }
+    // The request log (every answered request, in logs.db's `requests`); null when the config
+    // turned it off. Valid between start() and stop().
+    Store::RequestLog *requestLog() { return m_requestLog.get(); }
     QThreadPool *blockingPool() { return &m_blockingPool; }
     QThreadPool *passwordPool() { return &m_passwordPool; }
 
@@ -164,8 +177,12 @@ private:
     std::unique_ptr<Http::SuperusersController> m_superusersApi;
     std::unique_ptr<Http::OAuth2Controller> m_oauth2;
     std::unique_ptr<Http::MetricsController> m_metricsApi;
+    std::unique_ptr<Http::RateLimiter> m_rateLimiter;
+    std::unique_ptr<Http::SettingsController> m_settingsApi;
     std::unique_ptr<ServerMetrics> m_metrics;
     std::unique_ptr<Auth::AuditRetention> m_auditRetention;
+    std::unique_ptr<Store::RequestLog> m_requestLog; // fed by the network threads' observer
+    std::unique_ptr<Store::LogRetention> m_requestRetention;
     std::unique_ptr<Http::HttpServer> m_http;
 };
 

@@ -64,6 +64,11 @@ void ServerMetrics::setInflightProbe(std::function<qint64()> inflight)
     m_metrics->setProbes({std::move(inflight), {}});
 }
 
+void ServerMetrics::setLogProbe(std::function<QList<Observe::LogCounts>()> logs)
+{
+    m_metrics->setLogProbe(std::move(logs));
+}
+
 void ServerMetrics::restore()
 {
     const qint64 now = m_clock.nowMs();
@@ -129,6 +134,7 @@ void ServerMetrics::record(const Http::ResponseRecord &record)
     sample.durationNs = record.durationNs;
     sample.bytesIn = record.bytesIn;
     sample.bytesOut = record.bytesOut;
+    sample.storeNs = record.storeNs;
     sample.callerKind = Observe::CallerKind(record.callerKind);
     sample.callerId = record.callerId;
     m_metrics->record(sample);

@@ -19,6 +19,7 @@ class Store;
 namespace Outpost::Observe {
 class Metrics;
 class MetricsSeries;
+struct LogCounts;
 } // namespace Outpost::Observe
 
 namespace Outpost {
@@ -44,6 +45,8 @@ public:
 
     // Requests dispatched and not yet answered, read at scrape time from the scraping thread.
     void setInflightProbe(std::function<qint64()> inflight);
+    // The counters of logs.db's writers, read at scrape time from the scraping thread.
+    void setLogProbe(std::function<QList<Observe::LogCounts>()> logs);
 
     // Puts the minutes saved by the previous run back into the series; call before start(). A
     // failed read is logged and costs only the history.

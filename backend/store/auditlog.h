@@ -2,15 +2,11 @@
 
 #include <QJsonObject>
 #include <QString>
-#include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "../core/result.h"
+#include "queuedlog.h"
 
 namespace Outpost::Store {
 
@@ -44,7 +40,8 @@ struct AuditActor
 //
 // The queue is bounded (`capacity` entries): when it is full, append() drops the entry, counts it
 // (droppedCount()) and logs a warning (outpost.audit) once per overflow; entries whose batch fails
-// to commit are dropped and counted the same way. The destructor writes everything queued.
+// to commit are dropped and counted the same way. The destructor writes everything queued. The
+// queue is a QueuedLog (queuedlog.h), which says more.
 //
 // Threads: every method is thread-safe; append() only takes a short lock and never waits for I/O,
 // so it is fine on network threads and inside data.db's writer jobs and completions. flush()
@@ -72,12 +69,12 @@ public:
     // All or, when they do not fit, none of them.
     void append(std::vector<AuditEntry> entries);
     // Returns once every entry appended before the call is written (or dropped). Blocks.
-    void flush();
+    void flush() { m_queue.flush(); }
 
     // Entries lost since construction: the queue was full, the log had stopped, or a write failed.
-    quint64 droppedCount() const { return m_dropped.load(std::memory_order_relaxed); }
+    quint64 droppedCount() const { return m_queue.droppedCount(); }
     // Entries committed to logs.db since construction.
-    quint64 writtenCount() const { return m_written.load(std::memory_order_relaxed); }
+    quint64 writtenCount() const { return m_queue.writtenCount(); }
 
     // PocketBase's timestamp format, "2006-01-02 15:04:05.000Z", of `ms` since the epoch (UTC).
     static QString timestamp(qint64 ms);
@@ -85,24 +82,7 @@ public:
     static Status insert(Database &db, const std::vector<AuditEntry> &entries);
 
 private:
-    void run();
-    void drop(quint64 count, const char *reason);
-
-    BatchWriter m_writer;
-    const qsizetype m_capacity;
-    std::mutex m_mutex;
-    std::condition_variable m_wake; // the thread: entries queued, or stopping
-    std::condition_variable m_progress; // flush(): m_done advanced
-    std::deque<AuditEntry> m_queue; // guarded by m_mutex
-    quint64 m_accepted = 0; // entries ever queued; guarded by m_mutex
-    quint64 m_done = 0; // of those, written or dropped by the thread; guarded by m_mutex
-    bool m_stopping = false; // guarded by m_mutex
-    int m_flushing = 0; // flush() calls waiting; guarded by m_mutex
-    bool m_overflowing = false; // dropping since the last warning; guarded by m_mutex
-    quint64 m_overflowDropped = 0; // dropped in the current overflow; guarded by m_mutex
-    std::atomic<quint64> m_dropped {0};
-    std::atomic<quint64> m_written {0};
-    std::thread m_thread;
+    QueuedLog<AuditEntry> m_queue;
 };
 
 } // namespace Outpost::Store

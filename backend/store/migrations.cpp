@@ -87,6 +87,23 @@ constexpr Migration kLogs[] = {
      "CREATE INDEX audit_log_actor ON audit_log(actor, time);"},
     // The 1-minute request series, so that it survives a restart (Outpost::ServerMetrics).
     {3, "metrics minute series", Observe::kMetricsMinuteSchema},
+    // Every answered request (Store::RequestLog). The console and GET /api/logs/requests page by id;
+    // the one index serves time ranges and retention. More indexes would each cost every insert.
+    {4, "request log",
+     "CREATE TABLE requests ("
+     " id INTEGER PRIMARY KEY,"
+     " time INTEGER NOT NULL," // Unix ms when the request head was dispatched
+     " method TEXT NOT NULL,"
+     " path TEXT NOT NULL," // without the query string: query strings can carry secrets
+     " route TEXT NOT NULL," // the matched pattern, e.g. /api/collections/{c}/records, or (unmatched)
+     " status INTEGER NOT NULL,"
+     " duration_us INTEGER NOT NULL,"
+     " client TEXT NOT NULL," // the client address, trusted proxies honoured
+     " caller TEXT NOT NULL," // Caller::label(): guest, apikey:ID, superuser:ID, user:COLLECTION:ID
+     " request_id TEXT NOT NULL,"
+     " bytes_in INTEGER NOT NULL,"
+     " bytes_out INTEGER NOT NULL) STRICT;"
+     "CREATE INDEX requests_time ON requests(time);"},
 };
 
 } // namespace

@@ -3,8 +3,22 @@
 #include <mutex>
 
 #include <sqlite3.h>
+#include <time.h>
 
 namespace Outpost::Store {
+
+qint64 &threadStoreNs()
+{
+    thread_local qint64 ns = 0;
+    return ns;
+}
+
+qint64 monotonicNs()
+{
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return qint64(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
 
 Database::Database(sqlite3 *db, QString path)
     : m_db(db)
@@ -55,7 +69,10 @@ Error Database::lastError(const QString &context) const
 Status Database::exec(const char *sql)
 {
     char *message = nullptr;
-    if (sqlite3_exec(m_db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    const qint64 start = monotonicNs();
+    const int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &message);
+    threadStoreNs() += monotonicNs() - start;
+    if (rc != SQLITE_OK) {
         Error e = lastError(QString::fromUtf8(sql).left(60));
         sqlite3_free(message);
         return e;
@@ -190,7 +207,9 @@ Statement &Statement::bind(int index, const QVariant &value)
 
 Result<bool> Statement::step()
 {
+    const qint64 start = monotonicNs();
     const int rc = sqlite3_step(m_stmt);
+    threadStoreNs() += monotonicNs() - start;
     if (rc == SQLITE_ROW)
         return true;
     if (rc == SQLITE_DONE)

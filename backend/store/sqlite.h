@@ -17,6 +17,14 @@ namespace Outpost::Store {
 
 class Statement;
 
+// Nanoseconds the calling thread spent in SQLite (statement steps and exec()) since it was last
+// set, for the per-request store time (outpost_store_duration_seconds): the engine zeroes it before
+// a handler and the responder reads it when the answer leaves that thread. Store::write() adds its
+// whole wait, and data.db's writer thread sets it to a job's time from queueing to commit before
+// the job's completion runs. A steady clock read per step: ~20 ns.
+qint64 &threadStoreNs();
+qint64 monotonicNs();
+
 // One SQLite connection (RAII). Not thread-safe: use a connection from one thread at a time
 // (SQLite is built in serialized mode on Debian, but our design never shares a connection).
 class Database

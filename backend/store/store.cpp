@@ -179,7 +179,7 @@ void Store::submitWrite(std::function<Status(Database &)> fn, std::function<void
     {
         std::lock_guard lock(m_queueMutex);
         if (!m_stopping) {
-            m_queue.push_back({std::move(fn), std::move(done)});
+            m_queue.push_back({std::move(fn), std::move(done), monotonicNs()});
             // Under the lock: once it is released the job may complete and its done let the
             // owner destroy the store, condition variable included.
             m_queueReady.notify_one();
@@ -198,8 +198,11 @@ Status Store::write(const std::function<Status(Database &)> &fn)
                          QStringLiteral("write() called on the writer thread: it would wait for itself"));
     std::promise<Status> promise;
     std::future<Status> result = promise.get_future();
+    const qint64 start = monotonicNs();
     submitWrite([&fn](Database &db) { return fn(db); }, [&promise](Status s) { promise.set_value(std::move(s)); });
-    return result.get();
+    Status status = result.get();
+    threadStoreNs() += monotonicNs() - start;
+    return status;
 }
 
 void Store::runWriter()
@@ -226,8 +229,11 @@ void Store::runGroup(std::vector<WriteJob> &group)
     std::vector<Status> results(group.size());
     const Status outcome = runJobs(group, results);
     m_writeGroups.fetch_add(1, std::memory_order_relaxed);
-    for (size_t i = 0; i < group.size(); ++i)
+    const qint64 committed = monotonicNs();
+    for (size_t i = 0; i < group.size(); ++i) {
+        threadStoreNs() = committed - group[i].queuedNs; // what the job's request waited for
         callDone(group[i].done, !outcome && results[i] ? outcome : std::move(results[i]));
+    }
 }
 
 // Returns the group's fate: success when COMMIT succeeded, else the error every job that had

@@ -94,6 +94,7 @@ private:
     {
         std::function<Status(Database &)> fn;
         std::function<void(Status)> done;
+        qint64 queuedNs = 0; // monotonicNs() at submitWrite(), for the request's store time
     };
 
     explicit Store(Options options);

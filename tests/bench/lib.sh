@@ -121,8 +121,10 @@ median() { # of the arguments
 minmax() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f..%.0f", lo, hi }'; }
 
 start_outpost() { # $1 data dir, $2 port, $3 log; sets OUTPOST_PID
-    local args=(serve --data-dir "$1" --listen "127.0.0.1:$2")
+    local args=(serve --data-dir "$1" --listen "127.0.0.1:$2" --rate-limits "$RATE_LIMITS"
+        --max-connections-per-client "$CLIENT_LIMIT" --max-inflight-per-client "$CLIENT_LIMIT")
     [[ -n $OUTPOST_THREADS ]] && args+=(--threads "$OUTPOST_THREADS")
+    args+=("${OUTPOST_ARGS[@]}")
     "$OUTPOSTD" "${args[@]}" >"$3" 2>&1 &
     OUTPOST_PID=$!
     PIDS+=("$OUTPOST_PID")
@@ -293,6 +295,13 @@ common_settings() { # the settings every benchmark script shares (described in e
     CONNECTIONS=${CONNECTIONS:-64}
     WRK_THREADS=${WRK_THREADS:-2}
     OUTPOST_THREADS=${OUTPOST_THREADS:-}
+    # Every request takes a token from its bucket, as in production, but none is ever refused: one
+    # wrk client is one caller, far above any real limit.
+    RATE_LIMITS=${RATE_LIMITS:-auth:1000000/1s, read:1000000/1s, write:1000000/1s, admin:1000000/1s}
+    # wrk is one client address with up to CONNECTIONS connections: above the per-client defaults
+    # (256 connections, 64 requests in flight), which a benchmark is not about.
+    CLIENT_LIMIT=${CLIENT_LIMIT:-100000}
+    declare -ga OUTPOST_ARGS # more outpostd flags, set by a script between server starts
     BUILD=${BUILD:-1}
     KEEP_TMP=${KEEP_TMP:-0}
     OUTPOSTD=${OUTPOSTD:-}

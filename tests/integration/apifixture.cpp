@@ -90,8 +90,8 @@ HttpResponse ApiClient::list(const QString &collection, const QByteArray &query)
     return get(recordsPath(collection) + (query.isEmpty() ? QByteArray() : '?' + query));
 }
 
-ApiFixture::ApiFixture()
-    : m_server(TestServer::Options {2, &m_clock, {}})
+ApiFixture::ApiFixture(int threads, RateRules rateLimits)
+    : m_server(TestServer::Options {threads, &m_clock, {}, rateLimits})
     , m_guest(m_server)
 {
 }

@@ -66,7 +66,8 @@ private:
 class ApiFixture
 {
 public:
-    ApiFixture();
+    // `threads` network threads; rate limits off unless given.
+    explicit ApiFixture(int threads = 2, RateRules rateLimits = RateRules::off());
 
     // False (with errorString()) when the server does not start or the superuser cannot log in.
     bool start();

@@ -256,6 +256,9 @@ bool TestServer::start()
     config.listenPort = 0;
     config.threads = m_options.threads;
     config.trustedProxies = m_trustedProxies;
+    config.rateLimits = m_options.rateLimits;
+    if (m_options.configure)
+        m_options.configure(config);
     m_server = std::make_unique<Server>(config, m_options.clock);
     if (m_options.limits)
         m_server->setLimits(*m_options.limits);

@@ -7,6 +7,7 @@
 #include <QPair>
 #include <QTcpSocket>
 #include <QTemporaryDir>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -97,6 +98,11 @@ public:
         int threads = 2;
         const Clock *clock = nullptr; // not owned; must outlive the server. Null: the system clock.
         std::optional<Http::Limits> limits;
+        // Off unless a test is about them: most tests send more requests from one address than
+        // the default auth limit allows.
+        RateRules rateLimits = RateRules::off();
+        // Changes the rest of the Config before the server is built.
+        std::function<void(Config &)> configure = {};
     };
 
     TestServer();

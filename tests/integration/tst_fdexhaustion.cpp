@@ -3,6 +3,9 @@
 // descriptor limit, flooded with idle connections until accept() fails, and must serve again once
 // the clients let go. This flood does not reproduce the deaf listener without our acceptError
 // handler (Qt recovers by itself in this timing), so it guards the outcome, not the handler.
+//
+// By default max_connections (derived from the descriptor limit) makes the server answer 503 before
+// accept() can fail at all; the first test raises it to reach EMFILE, the second shows the default.
 #include <QDir>
 #include <QProcess>
 #include <QRegularExpression>
@@ -25,19 +28,24 @@ class TestFdExhaustion : public QObject
 
 private Q_SLOTS:
     void resumesAcceptingAfterEmfile();
+    void defaultConnectionLimitAnswersBeforeRunningOut();
+
+private:
+    // Starts outpostd with the descriptor limit and `extraArgs`; its port, or 0.
+    quint16 startDaemon(QProcess &daemon, const QTemporaryDir &dir, const QString &extraArgs);
 };
 
-void TestFdExhaustion::resumesAcceptingAfterEmfile()
+quint16 TestFdExhaustion::startDaemon(QProcess &daemon, const QTemporaryDir &dir, const QString &extraArgs)
 {
     const QString outpostd = qEnvironmentVariable("OUTPOSTD");
-    QVERIFY2(!outpostd.isEmpty(), "OUTPOSTD is not set");
-    QTemporaryDir dir;
-    QProcess daemon;
+    if (outpostd.isEmpty())
+        qFatal("OUTPOSTD is not set");
     daemon.setProcessChannelMode(QProcess::MergedChannels);
     daemon.start(QStringLiteral("bash"),
                  {QStringLiteral("-c"),
                   QStringLiteral("ulimit -n 48 && exec \"$0\" serve --data-dir \"$1\" "
-                                 "--listen 127.0.0.1:0 --threads 1"),
+                                 "--listen 127.0.0.1:0 --threads 1 ")
+                      + extraArgs,
                   outpostd, dir.path()});
     QRegularExpression apiLine(QStringLiteral("API:  http://127\\.0\\.0\\.1:(\\d+)"));
     QByteArray output;
@@ -48,7 +56,18 @@ void TestFdExhaustion::resumesAcceptingAfterEmfile()
         if (auto m = apiLine.match(QString::fromUtf8(output)); m.hasMatch())
             port = quint16(m.captured(1).toUInt());
     }
-    QVERIFY2(port != 0, output.constData());
+    if (port == 0)
+        qWarning("%s", output.constData());
+    return port;
+}
+
+void TestFdExhaustion::resumesAcceptingAfterEmfile()
+{
+    QTemporaryDir dir;
+    QProcess daemon;
+    // More connections allowed than there are descriptors: accept() itself must fail.
+    const quint16 port = startDaemon(daemon, dir, QStringLiteral("--max-connections 1000"));
+    QVERIFY(port != 0);
 
     // More connections than descriptors left, in batches until the server holds every descriptor
     // its limit allows (the kernel completes the rest: backlog 4096, and accept() fails with
@@ -93,6 +112,52 @@ void TestFdExhaustion::resumesAcceptingAfterEmfile()
         qWarning().noquote() << "daemon output:" << daemon.readAll().left(3000) << "state" << daemon.state();
     QVERIFY2(served, message.constData());
 
+    ::kill(pid_t(daemon.processId()), SIGTERM);
+    QVERIFY(daemon.waitForFinished(10000));
+    QCOMPARE(daemon.exitCode(), 0);
+}
+
+void TestFdExhaustion::defaultConnectionLimitAnswersBeforeRunningOut()
+{
+    QTemporaryDir dir;
+    QProcess daemon;
+    const quint16 port = startDaemon(daemon, dir, QString());
+    QVERIFY(port != 0);
+    const QString fdDir = QStringLiteral("/proc/%1/fd").arg(daemon.processId());
+    const auto openDescriptors
+        = [&fdDir] { return QDir(fdDir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot).size(); };
+
+    // 60 silent connections against a limit of 48 descriptors (max_connections: 16 of them). Those
+    // over the limit are answered 503 and closed, and close their end as clients do (the event loop
+    // runs between connects); the server never runs out.
+    std::vector<std::unique_ptr<QTcpSocket>> flood;
+    for (int i = 0; i < 60; ++i) {
+        auto socket = std::make_unique<QTcpSocket>();
+        socket->connectToHost(QStringLiteral("127.0.0.1"), port);
+        if (socket->waitForConnected(1000))
+            flood.push_back(std::move(socket));
+        QTest::qWait(20);
+        QVERIFY(openDescriptors() < kDescriptorLimit);
+    }
+    RawClient busy(3000);
+    QVERIFY(busy.connectTo(port));
+    QVERIFY(busy.send(httpRequest("GET", "/api/health")));
+    const HttpResponse refused = busy.readResponse();
+    QCOMPARE(refused.status, 503);
+    QCOMPARE(refused.header("Retry-After"), QByteArray("1"));
+    QVERIFY(openDescriptors() < kDescriptorLimit);
+
+    flood.clear();
+    bool served = false;
+    QDeadlineTimer deadline(10'000);
+    while (!served && !deadline.hasExpired()) {
+        RawClient client(1000);
+        served = client.connectTo(port) && client.send(httpRequest("GET", "/api/health"))
+            && client.readResponse().status == 200;
+        if (!served)
+            QTest::qWait(100);
+    }
+    QVERIFY(served);
     ::kill(pid_t(daemon.processId()), SIGTERM);
     QVERIFY(daemon.waitForFinished(10000));
     QCOMPARE(daemon.exitCode(), 0);

@@ -49,6 +49,8 @@ private Q_SLOTS:
 
     void countsEveryAnsweredRequest();
     void promtoolFindsNothing();
+    void storeTimeIsRecorded();
+    void openOnLoopbackWhenConfigured();
     void keyNeedsMetricsRead();
     void summarizesAfterATick();
     void badWindowIs400();
@@ -131,6 +133,51 @@ void TestMetricsApi::countsEveryAnsweredRequest()
     QVERIFY(sampleValue(text, "outpost_http_response_bytes_total") > 0);
     QVERIFY(sampleValue(text, "outpost_http_request_duration_seconds_count{route=\"/api/health\",method=\"GET\"}")
             == 3);
+}
+
+void TestMetricsApi::storeTimeIsRecorded()
+{
+    // Reads on the network thread (a records list), writes through data.db's writer (a record
+    // create) and work on a worker pool (a login) each book the store time of their request. The
+    // scraper is an API key, checked against the key cache: its scrapes never touch the store. A
+    // request is booked just after its answer, possibly after the next request was served: poll.
+    const ApiClient scraper(m_api->server(), "Bearer " + issueKey(QStringLiteral("metrics:read")).toLatin1());
+    const auto storeCount
+        = [&scraper] { return sampleValue(scraper.get("/metrics").body, "outpost_store_duration_seconds_count"); };
+    QTRY_VERIFY(storeCount() >= 2); // the fixture's login, and the key's creation
+    qint64 expected = storeCount();
+    QCOMPARE(m_api->admin().get("/api/collections/users/records").status, 200);
+    ++expected; // the session check and the list: one request, one sample
+    QTRY_COMPARE(storeCount(), expected);
+    const HttpResponse created = m_api->admin().post(
+        "/api/collections/users/records",
+        object(R"j({"email":"s@example.com","password":"store time 123","passwordConfirm":"store time 123"})j"));
+    QVERIFY2(created.status == 200, summary(created).constData());
+    ++expected;
+    QTRY_COMPARE(storeCount(), expected);
+    QVERIFY(!m_api->server().login(kSuperuserEmail, kSuperuserPassword).isEmpty());
+    ++expected;
+    QTRY_COMPARE(storeCount(), expected);
+    // Requests that never touch the store do not count.
+    QCOMPARE(m_api->guest().get("/api/nowhere").status, 404);
+    QCOMPARE(scraper.get("/metrics").status, 200);
+    QCOMPARE(storeCount(), expected);
+}
+
+void TestMetricsApi::openOnLoopbackWhenConfigured()
+{
+    // Off (the fixture's default): a guest on loopback is refused.
+    QCOMPARE(m_api->guest().get("/metrics").status, 401);
+    TestServer::Options options;
+    options.configure = [](Config &config) { config.metricsOpenOnLoopback = true; };
+    TestServer open(options);
+    QVERIFY2(open.start(), qPrintable(open.errorString()));
+    const HttpResponse scrape = open.get("/metrics");
+    QCOMPARE(scrape.status, 200);
+    QVERIFY(scrape.body.contains("outpost_http_requests_total"));
+    // Only the exposition, and not for what a proxy on this machine forwards from elsewhere.
+    QCOMPARE(open.get("/api/metrics/summary").status, 401);
+    QCOMPARE(open.roundTrip(httpRequest("GET", "/metrics", {}, {{"X-Forwarded-For", "203.0.113.9"}})).status, 401);
 }
 
 void TestMetricsApi::promtoolFindsNothing()

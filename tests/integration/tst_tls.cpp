@@ -77,6 +77,10 @@ void TestTls::servesHttps()
     }
     QVERIFY2(response.startsWith("HTTP/1.1 200 OK\r\n"), response.constData());
     QVERIFY(response.contains("\"database\":\"ok\""));
+    // Over TLS, and only there (tst_hygiene checks plain HTTP), browsers are told to stay on HTTPS.
+    const QByteArray head = response.left(response.indexOf("\r\n\r\n") + 2);
+    QCOMPARE(head.count("\r\nStrict-Transport-Security: max-age=31536000\r\n"), 1);
+    QVERIFY(head.contains("\r\nX-Content-Type-Options: nosniff\r\n"));
     server.stop();
 }
 

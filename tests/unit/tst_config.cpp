@@ -6,6 +6,7 @@
 #include <QThread>
 #include <memory>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -36,6 +37,22 @@ constexpr KeyNames kNames[] = {
     {"tls_key", "tls-key", "OUTPOST_TLS_KEY"},
     {"audit_retention_days", "audit-retention-days", "OUTPOST_AUDIT_RETENTION_DAYS"},
     {"trusted_proxies", "trusted-proxies", "OUTPOST_TRUSTED_PROXIES"},
+    {"request_log", "request-log", "OUTPOST_REQUEST_LOG"},
+    {"request_log_retention_days", "request-log-retention-days", "OUTPOST_REQUEST_LOG_RETENTION_DAYS"},
+    {"request_log_max_mb", "request-log-max-mb", "OUTPOST_REQUEST_LOG_MAX_MB"},
+    {"rate_limits", "rate-limits", "OUTPOST_RATE_LIMITS"},
+    {"metrics", "metrics", "OUTPOST_METRICS"},
+    {"metrics_open_on_loopback", "metrics-open-on-loopback", "OUTPOST_METRICS_OPEN_ON_LOOPBACK"},
+    {"max_body_bytes", "max-body-bytes", "OUTPOST_MAX_BODY_BYTES"},
+    {"max_import_bytes", "max-import-bytes", "OUTPOST_MAX_IMPORT_BYTES"},
+    {"max_auth_body_bytes", "max-auth-body-bytes", "OUTPOST_MAX_AUTH_BODY_BYTES"},
+    {"header_timeout_ms", "header-timeout-ms", "OUTPOST_HEADER_TIMEOUT_MS"},
+    {"body_timeout_ms", "body-timeout-ms", "OUTPOST_BODY_TIMEOUT_MS"},
+    {"max_connections", "max-connections", "OUTPOST_MAX_CONNECTIONS"},
+    {"max_connections_per_client", "max-connections-per-client", "OUTPOST_MAX_CONNECTIONS_PER_CLIENT"},
+    {"max_inflight_per_client", "max-inflight-per-client", "OUTPOST_MAX_INFLIGHT_PER_CLIENT"},
+    {"cors_origins", "cors-origins", "OUTPOST_CORS_ORIGINS"},
+    {"allowed_hosts", "allowed-hosts", "OUTPOST_ALLOWED_HOSTS"},
 };
 
 const KeyNames &namesOf(const QString &key)
@@ -44,6 +61,19 @@ const KeyNames &namesOf(const QString &key)
         if (key == QLatin1String(names.key))
             return names;
     qFatal("unknown key %s", qPrintable(key));
+}
+
+// A size as `outpostd config` shows it: in the largest binary unit that divides it.
+QString sizeText(qint64 bytes)
+{
+    const char *units[] = {"GiB", "MiB", "KiB"};
+    qint64 unit = 1024 * 1024 * 1024;
+    for (const char *name : units) {
+        if (bytes % unit == 0)
+            return QString::number(bytes / unit) + QLatin1String(name);
+        unit /= 1024;
+    }
+    return QString::number(bytes);
 }
 
 // The effective value of `key` in `config`, as text.
@@ -71,6 +101,38 @@ QString fieldText(const Config &config, const QString &key)
             ranges << address.toString() + u'/' + QString::number(length);
         return ranges.join(QStringLiteral(", "));
     }
+    if (key == u"request_log")
+        return config.requestLog ? QStringLiteral("true") : QStringLiteral("false");
+    if (key == u"request_log_retention_days")
+        return QString::number(config.requestLogRetentionDays);
+    if (key == u"request_log_max_mb")
+        return QString::number(config.requestLogMaxMb);
+    if (key == u"rate_limits")
+        return config.rateLimits.toString();
+    if (key == u"metrics")
+        return config.metrics ? QStringLiteral("true") : QStringLiteral("false");
+    if (key == u"metrics_open_on_loopback")
+        return config.metricsOpenOnLoopback ? QStringLiteral("true") : QStringLiteral("false");
+    if (key == u"max_body_bytes")
+        return sizeText(config.maxBodyBytes);
+    if (key == u"max_import_bytes")
+        return sizeText(config.maxImportBytes);
+    if (key == u"max_auth_body_bytes")
+        return sizeText(config.maxAuthBodyBytes);
+    if (key == u"header_timeout_ms")
+        return QString::number(config.headerTimeoutMs);
+    if (key == u"body_timeout_ms")
+        return QString::number(config.bodyTimeoutMs);
+    if (key == u"max_connections")
+        return QString::number(config.maxConnections);
+    if (key == u"max_connections_per_client")
+        return QString::number(config.maxConnectionsPerClient);
+    if (key == u"max_inflight_per_client")
+        return QString::number(config.maxInflightPerClient);
+    if (key == u"cors_origins")
+        return config.corsOrigins.join(QStringLiteral(", "));
+    if (key == u"allowed_hosts")
+        return config.allowedHosts.join(QStringLiteral(", "));
     return {};
 }
 
@@ -120,6 +182,9 @@ private slots:
     void booleans();
     void relativeDataDirIsMadeAbsolute();
     void auditRetentionZeroKeepsForever();
+    void sizes_data();
+    void sizes();
+    void maxConnectionsDefaultLeavesDescriptorsSpare();
     void errors_data();
     void errors();
     void unreadableTlsFile();
@@ -190,20 +255,38 @@ void TestConfig::defaults()
     QVERIFY(config->tlsKeyFile.isEmpty());
     QCOMPARE(config->auditRetentionDays, 90);
     QVERIFY(config->trustedProxies.isEmpty());
+    QCOMPARE(config->requestLog, true);
+    QCOMPARE(config->requestLogRetentionDays, 7);
+    QCOMPARE(config->requestLogMaxMb, 256);
+    QVERIFY(config->rateLimits == RateRules::defaults());
+    QCOMPARE(config->metrics, true);
+    QCOMPARE(config->metricsOpenOnLoopback, false);
+    QCOMPARE(config->maxBodyBytes, 16 * 1024 * 1024);
+    QCOMPARE(config->maxImportBytes, 64 * 1024 * 1024);
+    QCOMPARE(config->maxAuthBodyBytes, 64 * 1024);
+    QCOMPARE(config->headerTimeoutMs, 10'000);
+    QCOMPARE(config->bodyTimeoutMs, 30'000);
+    QCOMPARE(config->maxConnections, 0); // derived when the server starts
+    QCOMPARE(config->maxConnectionsPerClient, 256);
+    QCOMPARE(config->maxInflightPerClient, 64);
+    QVERIFY(config->corsOrigins.isEmpty());
+    QVERIFY(config->allowedHosts.isEmpty());
     QVERIFY(config->configFile.isEmpty());
     QVERIFY(!config->tlsEnabled());
     QCOMPARE(config->baseUrl(), QStringLiteral("http://127.0.0.1:8090"));
 
     QCOMPARE(config->entries.size(), qsizetype(std::size(kNames)));
-    const QStringList expectedValues {config->dataDir,
-                                      QStringLiteral("127.0.0.1:8090"),
-                                      QString::number(defaultThreads()),
-                                      QStringLiteral("full"),
-                                      QStringLiteral("false"),
-                                      QString(),
-                                      QString(),
-                                      QStringLiteral("90"),
-                                      QString()};
+    const QStringList expectedValues {
+        config->dataDir, QStringLiteral("127.0.0.1:8090"), QString::number(defaultThreads()), QStringLiteral("full"),
+        QStringLiteral("false"), QString(), QString(), QStringLiteral("90"), QString(),
+        // the request log
+        QStringLiteral("true"), QStringLiteral("7"), QStringLiteral("256"),
+        // rate limits and metrics
+        RateRules::defaults().toString(), QStringLiteral("true"), QStringLiteral("false"),
+        // the input limits
+        QStringLiteral("16MiB"), QStringLiteral("64MiB"), QStringLiteral("64KiB"), QStringLiteral("10000"),
+        QStringLiteral("30000"), QStringLiteral("auto (%1)").arg(defaultMaxConnections()), QStringLiteral("256"),
+        QStringLiteral("64"), QString(), QString()};
     for (qsizetype i = 0; i < config->entries.size(); ++i) {
         const auto &entry = config->entries.at(i);
         QCOMPARE(entry.key, QString::fromLatin1(kNames[i].key)); // stable order
@@ -290,6 +373,28 @@ void TestConfig::keyFromEachSource_data()
         // Commas and spaces separate; a bare address is its own /32 or /128.
         {{QStringLiteral("trusted_proxies=10.0.0.0/8, 127.0.0.1 ::1,fd00::/8")},
          QStringLiteral("10.0.0.0/8, 127.0.0.1/32, ::1/128, fd00::/8")},
+        {{QStringLiteral("request_log=false")}, QStringLiteral("false")},
+        {{QStringLiteral("request_log_retention_days=0")}, QStringLiteral("0")},
+        {{QStringLiteral("request_log_max_mb=1024")}, QStringLiteral("1024")},
+        // Shown in the canonical form: every group, windows in seconds.
+        {{QStringLiteral("rate_limits=auth:5/1m read:100/10s")},
+         QStringLiteral("auth:5/60s, read:100/10s, write:off, admin:off")},
+        {{QStringLiteral("metrics_open_on_loopback=true")}, QStringLiteral("true")},
+        {{QStringLiteral("metrics=false")}, QStringLiteral("false")},
+        // Sizes in bytes or binary units, shown in the largest unit that fits.
+        {{QStringLiteral("max_body_bytes=2097152")}, QStringLiteral("2MiB")},
+        {{QStringLiteral("max_import_bytes=512m")}, QStringLiteral("512MiB")},
+        {{QStringLiteral("max_auth_body_bytes=1500")}, QStringLiteral("1500")},
+        {{QStringLiteral("header_timeout_ms=2500")}, QStringLiteral("2500")},
+        {{QStringLiteral("body_timeout_ms=60000")}, QStringLiteral("60000")},
+        {{QStringLiteral("max_connections=5000")}, QStringLiteral("5000")},
+        {{QStringLiteral("max_connections_per_client=32")}, QStringLiteral("32")},
+        {{QStringLiteral("max_inflight_per_client=8")}, QStringLiteral("8")},
+        // Origins as browsers send them: lower case, no default port; duplicates dropped.
+        {{QStringLiteral("cors_origins=HTTPS://App.Example.com:443, http://localhost:5173 https://app.example.com")},
+         QStringLiteral("https://app.example.com, http://localhost:5173")},
+        {{QStringLiteral("allowed_hosts=API.example.com,*.corp.example 10.0.0.5 [fd00::1]")},
+         QStringLiteral("api.example.com, *.corp.example, 10.0.0.5, [fd00::1]")},
     };
     const char *sourceNames[] = {"file", "env", "flag"};
     for (int source : {FromFile, FromEnvironment, FromFlag}) {
@@ -559,6 +664,59 @@ void TestConfig::auditRetentionZeroKeepsForever()
     QCOMPARE(config->auditRetentionDays, 0);
 }
 
+void TestConfig::sizes_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<qint64>("bytes"); // -1: refused
+    QTest::newRow("bytes") << QStringLiteral("65536") << qint64(65536);
+    QTest::newRow("spaces") << QStringLiteral("  2048 ") << qint64(2048);
+    QTest::newRow("K") << QStringLiteral("64K") << qint64(64 * 1024);
+    QTest::newRow("KiB") << QStringLiteral("64KiB") << qint64(64 * 1024);
+    QTest::newRow("lower case") << QStringLiteral("16mib") << qint64(16 * 1024 * 1024);
+    QTest::newRow("space before unit") << QStringLiteral("16 MiB") << qint64(16 * 1024 * 1024);
+    QTest::newRow("G") << QStringLiteral("1G") << qint64(1024 * 1024 * 1024);
+    QTest::newRow("MB is ambiguous") << QStringLiteral("16MB") << qint64(-1);
+    QTest::newRow("fraction") << QStringLiteral("1.5M") << qint64(-1);
+    QTest::newRow("negative") << QStringLiteral("-1024") << qint64(-1);
+    QTest::newRow("T") << QStringLiteral("1T") << qint64(-1);
+    QTest::newRow("empty") << QString() << qint64(-1);
+    QTest::newRow("over the maximum") << QStringLiteral("2G") << qint64(-1);
+}
+
+void TestConfig::sizes()
+{
+    QFETCH(QString, text);
+    QFETCH(qint64, bytes);
+    QProcessEnvironment env = baseEnvironment();
+    env.insert(QStringLiteral("OUTPOST_MAX_BODY_BYTES"), text);
+    auto config = ConfigLoader::load({}, env);
+    QCOMPARE(config.ok(), bytes >= 0);
+    if (bytes >= 0)
+        QCOMPARE(config->maxBodyBytes, bytes);
+    else
+        QVERIFY2(
+            config.error().message.startsWith(QStringLiteral("config: max_body_bytes (from OUTPOST_MAX_BODY_BYTES)")),
+            qPrintable(config.error().message));
+}
+
+void TestConfig::maxConnectionsDefaultLeavesDescriptorsSpare()
+{
+    rlimit limit {};
+    QCOMPARE(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+    const int derived = defaultMaxConnections();
+    QVERIFY(derived >= 16);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur > 128) {
+        QVERIFY(qint64(derived) <= qint64(limit.rlim_cur) - 64);
+        QVERIFY(qint64(derived) >= qint64(limit.rlim_cur) / 2);
+    }
+    // "auto" is the default, said explicitly.
+    QMap<QString, QString> flags {{QStringLiteral("max-connections"), QStringLiteral("auto")}};
+    auto config = ConfigLoader::load(flags, baseEnvironment());
+    QVERIFY(config.ok());
+    QCOMPARE(config->maxConnections, 0);
+    QCOMPARE(entryOf(*config, QStringLiteral("max_connections"))->value, QStringLiteral("auto (%1)").arg(derived));
+}
+
 void TestConfig::errors_data()
 {
     QTest::addColumn<QStringList>("fileLines"); // empty: no config file
@@ -596,6 +754,16 @@ void TestConfig::errors_data()
                                                  QStringLiteral("1 to 64")};
     QTest::newRow("threads negative") << none << none << QStringList {QStringLiteral("threads=-2")}
                                       << QStringList {QStringLiteral("threads"), QStringLiteral("\"-2\"")};
+    QTest::newRow("rate limits unknown group")
+        << none << QStringList {QStringLiteral("OUTPOST_RATE_LIMITS=reads:5/1s")} << none
+        << QStringList {QStringLiteral("rate_limits (from OUTPOST_RATE_LIMITS)"), QStringLiteral("\"reads\"")};
+    QTest::newRow("request log not a boolean")
+        << none << QStringList {QStringLiteral("OUTPOST_REQUEST_LOG=maybe")} << none
+        << QStringList {QStringLiteral("request_log (from OUTPOST_REQUEST_LOG)"), QStringLiteral("\"maybe\"")};
+    QTest::newRow("request log size negative")
+        << none << none << QStringList {QStringLiteral("request-log-max-mb=-1")}
+        << QStringList {QStringLiteral("request_log_max_mb (from --request-log-max-mb)"),
+                        QStringLiteral("0 (no limit)")};
     QTest::newRow("retention negative") << none << none << QStringList {QStringLiteral("audit-retention-days=-1")}
                                         << QStringList {
                                                QStringLiteral("audit_retention_days (from --audit-retention-days)"),
@@ -616,6 +784,53 @@ void TestConfig::errors_data()
     QTest::newRow("trusted proxy prefix too long")
         << none << none << QStringList {QStringLiteral("trusted-proxies=10.0.0.0/33")}
         << QStringList {QStringLiteral("trusted_proxies (from --trusted-proxies)"), QStringLiteral("\"10.0.0.0/33\"")};
+    QTest::newRow("body limit too small") << none << none << QStringList {QStringLiteral("max-body-bytes=100")}
+                                          << QStringList {QStringLiteral("max_body_bytes (from --max-body-bytes)"),
+                                                          QStringLiteral("\"100\""), QStringLiteral("1KiB to 1GiB")};
+    QTest::newRow("body limit in MB") << none << QStringList {QStringLiteral("OUTPOST_MAX_IMPORT_BYTES=16MB")} << none
+                                      << QStringList {
+                                             QStringLiteral("max_import_bytes (from OUTPOST_MAX_IMPORT_BYTES)"),
+                                             QStringLiteral("\"16MB\""), QStringLiteral("16MiB")};
+    QTest::newRow("auth body limit too large")
+        << QStringList {QStringLiteral("max_auth_body_bytes = 2M")} << none << none
+        << QStringList {QStringLiteral("max_auth_body_bytes (from @FILE@:1)"), QStringLiteral("1KiB to 1MiB")};
+    QTest::newRow("header timeout 0") << none << none << QStringList {QStringLiteral("header-timeout-ms=0")}
+                                      << QStringList {QStringLiteral("header_timeout_ms (from --header-timeout-ms)"),
+                                                      QStringLiteral("100 to 600000")};
+    QTest::newRow("body timeout in seconds")
+        << none << QStringList {QStringLiteral("OUTPOST_BODY_TIMEOUT_MS=30s")} << none
+        << QStringList {QStringLiteral("body_timeout_ms (from OUTPOST_BODY_TIMEOUT_MS)"), QStringLiteral("\"30s\"")};
+    QTest::newRow("max connections word") << none << none << QStringList {QStringLiteral("max-connections=many")}
+                                          << QStringList {QStringLiteral("max_connections (from --max-connections)"),
+                                                          QStringLiteral("auto or a whole number")};
+    QTest::newRow("connections per client 0")
+        << none << QStringList {QStringLiteral("OUTPOST_MAX_CONNECTIONS_PER_CLIENT=0")} << none
+        << QStringList {QStringLiteral("max_connections_per_client (from OUTPOST_MAX_CONNECTIONS_PER_CLIENT)"),
+                        QStringLiteral("1 to 1000000")};
+    QTest::newRow("in flight negative") << none << none << QStringList {QStringLiteral("max-inflight-per-client=-1")}
+                                        << QStringList {QStringLiteral("max_inflight_per_client"),
+                                                        QStringLiteral("\"-1\"")};
+    QTest::newRow("cors origin with a path")
+        << none << none << QStringList {QStringLiteral("cors-origins=https://app.example.com/")}
+        << QStringList {QStringLiteral("cors_origins (from --cors-origins)"),
+                        QStringLiteral("\"https://app.example.com/\""), QStringLiteral("no path")};
+    QTest::newRow("cors origin without a scheme")
+        << none << QStringList {QStringLiteral("OUTPOST_CORS_ORIGINS=app.example.com")} << none
+        << QStringList {QStringLiteral("cors_origins (from OUTPOST_CORS_ORIGINS)"),
+                        QStringLiteral("\"app.example.com\"")};
+    QTest::newRow("cors origin of another scheme")
+        << QStringList {QStringLiteral("cors_origins = ftp://files.example.com")} << none << none
+        << QStringList {QStringLiteral("cors_origins (from @FILE@:1)"), QStringLiteral("\"ftp://files.example.com\"")};
+    QTest::newRow("cors * with origins") << none << none
+                                         << QStringList {QStringLiteral("cors-origins=*, https://app.example.com")}
+                                         << QStringList {QStringLiteral("cors_origins"), QStringLiteral("use * alone")};
+    QTest::newRow("allowed host with a port")
+        << none << none << QStringList {QStringLiteral("allowed-hosts=api.example.com:8080")}
+        << QStringList {QStringLiteral("allowed_hosts (from --allowed-hosts)"),
+                        QStringLiteral("\"api.example.com:8080\""), QStringLiteral("without a port")};
+    QTest::newRow("allowed host with an underscore")
+        << none << QStringList {QStringLiteral("OUTPOST_ALLOWED_HOSTS=my_host")} << none
+        << QStringList {QStringLiteral("allowed_hosts (from OUTPOST_ALLOWED_HOSTS)"), QStringLiteral("\"my_host\"")};
     QTest::newRow("durability other") << none << QStringList {QStringLiteral("OUTPOST_DURABILITY=fast")} << none
                                       << QStringList {QStringLiteral("durability (from OUTPOST_DURABILITY)"),
                                                       QStringLiteral("\"fast\""), QStringLiteral("full, normal")};

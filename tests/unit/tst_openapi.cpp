@@ -207,7 +207,7 @@ void TestOpenApi::documentBasics()
     QCOMPARE(apiKey[u"type"].toString(), QStringLiteral("apiKey"));
     QCOMPARE(apiKey[u"in"].toString(), QStringLiteral("header"));
     QCOMPARE(apiKey[u"name"].toString(), QStringLiteral("X-API-Key"));
-    for (int p = 0; p <= int(Auth::Permission::MetricsRead); ++p) {
+    for (int p = 0; p <= int(Auth::Permission::SettingsManage); ++p) {
         const QString scope = u'`' + Auth::permissionName(Auth::Permission(p)) + u'`';
         QVERIFY2(apiKey[u"description"].toString().contains(scope), qPrintable(scope));
     }
@@ -228,45 +228,53 @@ void TestOpenApi::routes_data()
     };
     const char *manage = "collections:manage", *read = "records:read", *write = "records:write";
     row("/api/health", "get", "getHealth", "public", "", "200 400 500 503");
-    row("/api/openapi.json", "get", "getOpenApiDocument", "superuser", manage, "200 401 403 500");
+    row("/api/openapi.json", "get", "getOpenApiDocument", "superuser", manage, "200 401 403 429 500");
     row("/api/collections/{collection}/auth-with-password", "post", "authWithPassword", "public", "",
         "200 400 404 413 429 500");
-    row("/api/collections/{collection}/auth-refresh", "post", "authRefresh", "account", "", "200 401 404 500");
-    row("/api/collections/{collection}/auth-logout", "post", "authLogout", "account", "", "204 401 404 500");
-    row("/api/oauth2/token", "post", "oauth2Token", "public", "", "200 400 401 413 500");
-    row("/api/oauth2/revoke", "post", "oauth2Revoke", "public", "", "200 400 413 500");
-    row("/api/batch", "post", "batch", "rule", write, "200 400 401 403 413 500");
-    row("/api/collections", "get", "listCollections", "superuser", manage, "200 400 401 403 500");
-    row("/api/collections", "post", "createCollection", "superuser", manage, "200 400 401 403 413 415 500");
-    row("/api/collections/{collectionIdOrName}", "get", "getCollection", "superuser", manage, "200 401 403 404 500");
+    row("/api/collections/{collection}/auth-refresh", "post", "authRefresh", "account", "", "200 401 404 429 500");
+    row("/api/collections/{collection}/auth-logout", "post", "authLogout", "account", "", "204 401 404 429 500");
+    row("/api/oauth2/token", "post", "oauth2Token", "public", "", "200 400 401 413 429 500");
+    row("/api/oauth2/revoke", "post", "oauth2Revoke", "public", "", "200 400 413 429 500");
+    row("/api/batch", "post", "batch", "rule", write, "200 400 401 403 413 429 500");
+    row("/api/collections", "get", "listCollections", "superuser", manage, "200 400 401 403 429 500");
+    row("/api/collections", "post", "createCollection", "superuser", manage, "200 400 401 403 413 415 429 500");
+    row("/api/collections/{collectionIdOrName}", "get", "getCollection", "superuser", manage,
+        "200 401 403 404 429 500");
     row("/api/collections/{collectionIdOrName}", "patch", "updateCollection", "superuser", manage,
-        "200 400 401 403 404 413 415 500");
+        "200 400 401 403 404 413 415 429 500");
     row("/api/collections/{collectionIdOrName}", "delete", "deleteCollection", "superuser", manage,
-        "204 400 401 403 404 500");
-    row("/api/collections/posts/records", "get", "listPostsRecords", "rule", read, "200 304 400 401 403 500");
-    row("/api/collections/posts/records", "post", "createPostsRecord", "rule", write, "200 400 401 403 413 415 500");
-    row("/api/collections/posts/records/{id}", "get", "getPostsRecord", "rule", read, "200 304 401 403 404 500");
+        "204 400 401 403 404 429 500");
+    row("/api/collections/posts/records", "get", "listPostsRecords", "rule", read, "200 304 400 401 403 429 500");
+    row("/api/collections/posts/records", "post", "createPostsRecord", "rule", write,
+        "200 400 401 403 413 415 429 500");
+    row("/api/collections/posts/records/{id}", "get", "getPostsRecord", "rule", read, "200 304 401 403 404 429 500");
     row("/api/collections/posts/records/{id}", "patch", "updatePostsRecord", "rule", write,
-        "200 400 401 403 404 413 415 500");
+        "200 400 401 403 404 413 415 429 500");
     row("/api/collections/posts/records/{id}", "delete", "deletePostsRecord", "superuser", write,
-        "204 400 401 403 404 500");
-    row("/api/collections/posts/export", "get", "exportPostsRecords", "rule", read, "200 400 401 403 500 503");
-    row("/api/collections/posts/import", "post", "importPostsRecords", "rule", write, "200 400 401 403 413 415 500");
-    row("/api/collections/users/records/{id}", "get", "getUsersRecord", "rule", read, "200 304 401 403 404 500");
+        "204 400 401 403 404 429 500");
+    row("/api/collections/posts/export", "get", "exportPostsRecords", "rule", read, "200 400 401 403 429 500 503");
+    row("/api/collections/posts/import", "post", "importPostsRecords", "rule", write,
+        "200 400 401 403 413 415 429 500");
+    row("/api/collections/users/records/{id}", "get", "getUsersRecord", "rule", read, "200 304 401 403 404 429 500");
     row("/api/collections/users/import", "post", "importUsersRecords", "superuser", write,
-        "200 400 401 403 413 415 500");
-    row("/api/collections/auth/records", "get", "listAuthRecords", "superuser", read, "200 304 400 401 403 500");
-    row("/api/collections/auth/export", "get", "exportAuthRecords", "superuser", read, "200 400 401 403 500 503");
+        "200 400 401 403 413 415 429 500");
+    row("/api/collections/auth/records", "get", "listAuthRecords", "superuser", read, "200 304 400 401 403 429 500");
+    row("/api/collections/auth/export", "get", "exportAuthRecords", "superuser", read, "200 400 401 403 429 500 503");
     const char *keys = "keys:manage";
-    row("/api/keys", "post", "createApiKey", "superuser", keys, "201 400 401 403 413 415 500");
-    row("/api/keys", "get", "listApiKeys", "superuser", keys, "200 401 403 500");
-    row("/api/keys/{id}", "get", "getApiKey", "superuser", keys, "200 401 403 404 500");
-    row("/api/keys/{id}", "patch", "updateApiKey", "superuser", keys, "200 400 401 403 404 413 415 500");
-    row("/api/keys/{id}", "delete", "revokeApiKey", "superuser", keys, "204 401 403 404 500");
-    row("/api/keys/{id}/rotate", "post", "rotateApiKey", "superuser", keys, "200 400 401 403 404 413 415 500");
-    row("/api/logs/audit", "get", "listAuditEntries", "superuser", "logs:read", "200 400 401 403 500");
-    row("/metrics", "get", "scrapeMetrics", "superuser", "metrics:read", "200 401 403 500");
-    row("/api/metrics/summary", "get", "getMetricsSummary", "superuser", "metrics:read", "200 400 401 403 500");
+    row("/api/keys", "post", "createApiKey", "superuser", keys, "201 400 401 403 413 415 429 500");
+    row("/api/keys", "get", "listApiKeys", "superuser", keys, "200 401 403 429 500");
+    row("/api/keys/{id}", "get", "getApiKey", "superuser", keys, "200 401 403 404 429 500");
+    row("/api/keys/{id}", "patch", "updateApiKey", "superuser", keys, "200 400 401 403 404 413 415 429 500");
+    row("/api/keys/{id}", "delete", "revokeApiKey", "superuser", keys, "204 401 403 404 429 500");
+    row("/api/keys/{id}/rotate", "post", "rotateApiKey", "superuser", keys, "200 400 401 403 404 413 415 429 500");
+    row("/api/logs/audit", "get", "listAuditEntries", "superuser", "logs:read", "200 400 401 403 429 500");
+    row("/api/logs/requests", "get", "listRequestEntries", "superuser", "logs:read", "200 400 401 403 429 500");
+    row("/metrics", "get", "scrapeMetrics", "superuser", "metrics:read", "200 401 403 429 500");
+    row("/api/metrics/summary", "get", "getMetricsSummary", "superuser", "metrics:read", "200 400 401 403 429 500");
+    const char *settings = "settings:manage";
+    row("/api/settings/rate-limits", "get", "getRateLimits", "superuser", settings, "200 401 403 429 500");
+    row("/api/settings/rate-limits", "put", "setRateLimits", "superuser", settings, "200 400 401 403 413 415 429 500");
+    row("/api/settings/rate-limits", "delete", "resetRateLimits", "superuser", settings, "200 401 403 429 500");
 }
 
 void TestOpenApi::routes()
@@ -294,7 +302,7 @@ void TestOpenApi::everyOperationIsComplete()
     }
     QCOMPARE(tags.size(), m_doc[u"tags"].toArray().size());
     const auto all = operations(m_doc);
-    QCOMPARE(all.size(), 27 + 5 * 7);
+    QCOMPARE(all.size(), 31 + 5 * 7);
     for (const auto &[path, method, op] : all) {
         const QString where = method + u' ' + path;
         const QString id = op[u"operationId"].toString();
@@ -531,7 +539,7 @@ void TestOpenApi::apiKeys()
 
     const QRegularExpression scope(at(m_doc, QStringLiteral("components/schemas/ApiKeyScope"))[u"pattern"].toString());
     QVERIFY(scope.isValid());
-    for (int p = 0; p <= int(Auth::Permission::MetricsRead); ++p) {
+    for (int p = 0; p <= int(Auth::Permission::SettingsManage); ++p) {
         const QString name = Auth::permissionName(Auth::Permission(p));
         QVERIFY2(scope.match(name).hasMatch(), qPrintable(name));
         QVERIFY2(Auth::Scopes::parse({name}).ok(), qPrintable(name));
@@ -617,9 +625,9 @@ void TestOpenApi::patternsOnlyWhenPortable()
 void TestOpenApi::withoutCollections()
 {
     const QJsonObject doc = Http::buildOpenApiDocument({}, QString(), QStringLiteral("0.1.0"));
-    QCOMPARE(operations(doc).size(), 27);
+    QCOMPARE(operations(doc).size(), 31);
     QCOMPARE(doc[u"servers"][0][u"url"].toString(), QStringLiteral("/"));
-    QCOMPARE(doc[u"tags"].toArray().size(), 8);
+    QCOMPARE(doc[u"tags"].toArray().size(), 9);
     QStringList refs;
     collectRefs(doc, refs);
     for (const QString &ref : std::as_const(refs))
