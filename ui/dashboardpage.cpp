@@ -1,16 +1,24 @@
 #include "dashboardpage.h"
 
+#include <QButtonGroup>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
+#include <QScrollArea>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
+#include "busiesttables.h"
+#include "cards.h"
+#include "observe/metricssummary.h"
 #include "server/server.h"
+#include "server/servermetrics.h"
 #include "store/store.h"
+#include "trafficcharts.h"
 
 namespace Outpost::Console {
 
@@ -27,15 +35,6 @@ QLabel *makeValueLabel(const QString &objectName, bool monospace)
     if (monospace)
         label->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     return label;
-}
-
-QFrame *makeCard()
-{
-    auto *card = new QFrame;
-    card->setObjectName(QStringLiteral("card"));
-    card->setStyleSheet(QStringLiteral("QFrame#card { background: palette(base); border: 1px solid palette(mid);"
-                                       " border-radius: 6px; }"));
-    return card;
 }
 
 QFormLayout *makeForm(QFrame *card)
@@ -56,19 +55,24 @@ void addFormRow(QFormLayout *form, const QString &text, QLabel *value)
     form->addRow(label, value);
 }
 
-QWidget *makeSection(const QString &title, QWidget *content)
+QString milliseconds(double ms)
 {
-    auto *section = new QWidget;
-    auto *layout = new QVBoxLayout(section);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(6);
-    auto *heading = new QLabel(title);
-    QFont font = heading->font();
-    font.setWeight(QFont::DemiBold);
-    heading->setFont(font);
-    layout->addWidget(heading);
-    layout->addWidget(content);
-    return section;
+    return DashboardPage::tr("%1 ms").arg(QLocale().toString(ms, 'f', ms < 10 ? 2 : (ms < 100 ? 1 : 0)));
+}
+
+QString windowText(Observe::Window window)
+{
+    switch (window) {
+    case Observe::Window::FiveMinutes:
+        return DashboardPage::tr("the last 5 minutes");
+    case Observe::Window::Hour:
+        return DashboardPage::tr("the last hour");
+    case Observe::Window::Day:
+        return DashboardPage::tr("the last 24 hours");
+    case Observe::Window::Week:
+        break;
+    }
+    return DashboardPage::tr("the last 7 days");
 }
 
 } // namespace
@@ -79,13 +83,33 @@ DashboardPage::DashboardPage(Server &server, QWidget *parent)
     , m_timer(new QTimer(this))
 {
     setObjectName(QStringLiteral("dashboardPage"));
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(20);
-    layout->addWidget(createServerSection());
+    auto *content = new QWidget;
+    auto *layout = new QVBoxLayout(content);
+    layout->setContentsMargins(0, 0, 4, 0);
+    layout->setSpacing(16);
+    auto *top = new QHBoxLayout;
+    top->setSpacing(12);
+    top->addWidget(createServerSection(), 1);
+    top->addWidget(createDatabaseSection(), 1);
+    layout->addLayout(top);
     layout->addWidget(createRequestSection());
-    layout->addWidget(createDatabaseSection());
+    layout->addWidget(createTrafficSection());
+    m_busiest = new BusiestTables(server);
+    layout->addWidget(m_busiest);
     layout->addStretch(1);
+
+    // The page scrolls when the window is smaller than the charts and tables need.
+    auto *scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("dashboardScroll"));
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setWidget(content);
+    content->setAutoFillBackground(false);
+    scroll->viewport()->setAutoFillBackground(false);
+    auto *outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(scroll);
 
     m_timer->setInterval(kRefreshMs);
     connect(m_timer, &QTimer::timeout, this, &DashboardPage::refresh);
@@ -154,6 +178,103 @@ QWidget *DashboardPage::createDatabaseSection()
     return makeSection(tr("Database"), card);
 }
 
+QWidget *DashboardPage::createTrafficSection()
+{
+    auto *section = new QWidget;
+    auto *layout = new QVBoxLayout(section);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(6);
+
+    auto *header = new QHBoxLayout;
+    header->setSpacing(4);
+    auto *heading = new QLabel(tr("Traffic"));
+    QFont font = heading->font();
+    font.setWeight(QFont::DemiBold);
+    heading->setFont(font);
+    header->addWidget(heading);
+    header->addSpacing(12);
+    m_windowSummary = new QLabel;
+    m_windowSummary->setObjectName(QStringLiteral("windowSummaryLabel"));
+    m_windowSummary->setForegroundRole(QPalette::PlaceholderText);
+    header->addWidget(m_windowSummary, 1);
+    m_windowButtons = new QButtonGroup(this);
+    m_windowButtons->setExclusive(true);
+    const std::pair<Observe::Window, QString> windows[] = {{Observe::Window::FiveMinutes, tr("5 min")},
+                                                           {Observe::Window::Hour, tr("1 h")},
+                                                           {Observe::Window::Day, tr("24 h")},
+                                                           {Observe::Window::Week, tr("7 d")}};
+    for (const auto &[window, text] : windows) {
+        auto *button = new QToolButton;
+        button->setObjectName(QStringLiteral("window") + QString::fromLatin1(Observe::windowName(window)));
+        button->setText(text);
+        button->setCheckable(true);
+        button->setChecked(window == m_window);
+        button->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        button->setMinimumWidth(52);
+        m_windowButtons->addButton(button, int(window));
+        header->addWidget(button);
+    }
+    connect(m_windowButtons, &QButtonGroup::idClicked, this,
+            [this](int id) { setWindow(static_cast<Observe::Window>(id)); });
+    layout->addLayout(header);
+
+    m_charts = new TrafficCharts;
+    layout->addWidget(m_charts);
+    return section;
+}
+
+void DashboardPage::setWindow(Observe::Window window)
+{
+    m_window = window;
+    if (QAbstractButton *button = m_windowButtons->button(int(window)); button && !button->isChecked())
+        button->setChecked(true);
+    refresh();
+}
+
+void DashboardPage::refreshTraffic()
+{
+    const ServerMetrics &metrics = m_server.metrics();
+    const Observe::MetricsSeries &series = metrics.series();
+    const Observe::MetricsSummary summary
+        = Observe::summarizeMetrics(series.summarize(m_window), m_window, metrics.metrics(), kTopRows);
+    QList<Observe::SeriesPoint> points;
+    qint64 stepMs = 60'000;
+    switch (m_window) {
+    case Observe::Window::FiveMinutes:
+        points = series.seconds(300);
+        stepMs = 1000;
+        break;
+    case Observe::Window::Hour:
+        points = series.minutes(60);
+        break;
+    case Observe::Window::Day:
+        points = series.minutes(24 * 60);
+        break;
+    case Observe::Window::Week:
+        points = series.minutes(Observe::MetricsSeries::kMinutes);
+        break;
+    }
+    // Before the first tick there are no points: the axis still shows the window up to now.
+    const qint64 toMs = points.isEmpty() ? m_server.clock().nowMs() : points.last().startMs + stepMs;
+    m_charts->plot(points, stepMs, toMs, m_window);
+    showSummary(summary);
+    m_busiest->showSummary(summary);
+}
+
+void DashboardPage::showSummary(const Observe::MetricsSummary &s)
+{
+    const QLocale locale;
+    if (s.requests == 0) {
+        m_windowSummary->setText(tr("No requests in %1 yet.").arg(windowText(s.window)));
+        return;
+    }
+    const QString requests = s.requests == 1 ? tr("1 request") : tr("%1 requests").arg(locale.toString(s.requests));
+    m_windowSummary->setText(tr("%1 · %2/s · p50 %3 · p95 %4 · p99 %5 · 4xx %6 · 5xx %7")
+                                 .arg(requests, locale.toString(s.requestsPerSecond, 'f', 1), milliseconds(s.p50Ms),
+                                      milliseconds(s.p95Ms), milliseconds(s.p99Ms), formatPercent(s.clientErrorRate),
+                                      formatPercent(s.errorRate)));
+}
+
 void DashboardPage::refresh()
 {
     const QLocale locale;
@@ -167,6 +288,7 @@ void DashboardPage::refresh()
     m_serverErrors->setText(locale.toString(stats.byClass(5)));
     m_rejected->setText(locale.toString(stats.rejected()));
     m_databaseSize->setText(formatSize(m_server.store().dataSizeBytes()));
+    refreshTraffic();
 }
 
 void DashboardPage::showEvent(QShowEvent *event)

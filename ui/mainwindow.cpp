@@ -9,6 +9,7 @@
 
 #include "collectionspage.h"
 #include "dashboardpage.h"
+#include "logspage.h"
 #include "server/server.h"
 #include "settingspage.h"
 
@@ -67,13 +68,15 @@ MainWindow::MainWindow(Server &server, QWidget *parent)
     , m_pages(new QStackedWidget)
     , m_dashboard(new DashboardPage(server))
     , m_collections(new CollectionsPage(server))
+    , m_logs(new LogsPage(server))
     , m_settings(new SettingsPage(server.config()))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("Outpost — %1").arg(server.baseUrl()));
     m_pages->setObjectName(QStringLiteral("pages"));
-    addPage(m_dashboard, tr("Dashboard"), tr("This server at a glance. Counters update live."));
+    addPage(m_dashboard, tr("Dashboard"), tr("This server at a glance. Counters and charts update every second."));
     addPage(m_collections, tr("Collections"), tr("Collections and their records, edited in-process as a superuser."));
+    addPage(m_logs, tr("Logs"), tr("Every request the server answered, newest first."));
     addPage(m_settings, tr("Settings"), tr("The effective configuration of this run and where each value came from."));
     connect(m_sidebar, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
     m_sidebar->setCurrentRow(0);
@@ -86,7 +89,7 @@ MainWindow::MainWindow(Server &server, QWidget *parent)
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
     statusBar()->setSizeGripEnabled(true);
-    resize(980, 640);
+    resize(1200, 760); // room for the Dashboard's charts side by side
 }
 
 MainWindow::~MainWindow() = default;

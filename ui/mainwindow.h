@@ -13,9 +13,11 @@ namespace Outpost::Console {
 
 class CollectionsPage;
 class DashboardPage;
+class LogsPage;
 class SettingsPage;
 
-// The console's window: a sidebar of pages on the left ("Dashboard", "Collections", "Settings"), the
+// The console's window: a sidebar of pages on the left ("Dashboard", "Collections", "Logs",
+// "Settings"), the
 // selected page with its heading on the right. Titled "Outpost — <base URL>".
 //
 // Reads the server in-process through its accessors, never through the HTTP API. Closing the
@@ -32,6 +34,7 @@ public:
 
     DashboardPage *dashboardPage() const { return m_dashboard; }
     CollectionsPage *collectionsPage() const { return m_collections; }
+    LogsPage *logsPage() const { return m_logs; }
     SettingsPage *settingsPage() const { return m_settings; }
 
 private:
@@ -41,6 +44,7 @@ private:
     QStackedWidget *m_pages = nullptr;
     DashboardPage *m_dashboard = nullptr;
     CollectionsPage *m_collections = nullptr;
+    LogsPage *m_logs = nullptr;
     SettingsPage *m_settings = nullptr;
 };
 

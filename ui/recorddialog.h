@@ -3,11 +3,9 @@
 #include <QDialog>
 #include <QHash>
 #include <QJsonObject>
-#include <QMetaObject>
-#include <QPointer>
-#include <QThreadPool>
 #include <utility>
 
+#include "background.h"
 #include "core/result.h"
 #include "data/collection.h"
 #include "server/server.h"
@@ -23,27 +21,6 @@ namespace Outpost::Console {
 
 // Who the audit log names for changes made in the console (it runs in the server's own process).
 inline const Store::AuditActor kConsoleActor {QStringLiteral("console"), QStringLiteral("local")};
-
-// Runs `work` on server.blockingPool() and then `done(result)` on the GUI thread, unless
-// `receiver` has been deleted meanwhile (the late result is then dropped). The queued call's
-// context is the server, not the receiver: the server outlives every task of its pool (stop()
-// waits for them), the receiver may not. Call on the GUI thread.
-template <typename Receiver, typename Work, typename Done>
-void runInBackground(Server &server, Receiver *receiver, Work work, Done done)
-{
-    QPointer<Receiver> self(receiver);
-    Server *context = &server;
-    server.blockingPool()->start([context, self, work, done] {
-        auto result = work();
-        QMetaObject::invokeMethod(
-            context,
-            [self, done, result] {
-                if (self)
-                    done(result);
-            },
-            Qt::QueuedConnection);
-    });
-}
 
 // A form generated from the fields of `collection` that creates a record (`record` empty) or
 // updates `record`. Text-like fields (text, email, url, date, select, relation) are line edits,

@@ -219,14 +219,16 @@ void TestMainWindow::windowHasEveryPageInTheSidebar()
     auto *sidebar = child<QListWidget>(&window, "sidebar");
     auto *pages = child<QStackedWidget>(&window, "pages");
     QVERIFY(sidebar && pages);
-    QCOMPARE(sidebar->count(), 3);
+    QCOMPARE(sidebar->count(), 4);
     QCOMPARE(sidebar->item(0)->text(), QStringLiteral("Dashboard"));
     QCOMPARE(sidebar->item(1)->text(), QStringLiteral("Collections"));
-    QCOMPARE(sidebar->item(2)->text(), QStringLiteral("Settings"));
-    QCOMPARE(pages->count(), 3); // no placeholder pages
+    QCOMPARE(sidebar->item(2)->text(), QStringLiteral("Logs"));
+    QCOMPARE(sidebar->item(3)->text(), QStringLiteral("Settings"));
+    QCOMPARE(pages->count(), 4); // no placeholder pages
     QVERIFY(child<QWidget>(pages->widget(0), "dashboardPage"));
     QVERIFY(child<QWidget>(pages->widget(1), "collectionsPage"));
-    QVERIFY(child<QWidget>(pages->widget(2), "settingsPage"));
+    QVERIFY(child<QWidget>(pages->widget(2), "logsPage"));
+    QVERIFY(child<QWidget>(pages->widget(3), "settingsPage"));
 
     QCOMPARE(pages->currentIndex(), 0);
     QVERIFY(child<QWidget>(&window, "dashboardPage")->isVisible());
@@ -235,6 +237,9 @@ void TestMainWindow::windowHasEveryPageInTheSidebar()
     QVERIFY(child<QWidget>(&window, "collectionsPage")->isVisible());
     sidebar->setCurrentRow(2);
     QCOMPARE(pages->currentIndex(), 2);
+    QVERIFY(child<QWidget>(&window, "logsPage")->isVisible());
+    sidebar->setCurrentRow(3);
+    QCOMPARE(pages->currentIndex(), 3);
     QVERIFY(child<QWidget>(&window, "settingsPage")->isVisible());
     QVERIFY(!child<QWidget>(&window, "dashboardPage")->isVisible());
 }
