@@ -179,6 +179,8 @@ Metrics::Snapshot Metrics::snapshot() const
         out.inflight = m_probes.inflight();
     if (m_probes.connections)
         out.connections = m_probes.connections();
+    if (m_probes.rateLimited)
+        out.rateLimited = m_probes.rateLimited();
     if (m_logProbe)
         out.logs = m_logProbe();
     return out;

@@ -104,6 +104,8 @@ public:
     {
         std::function<qint64()> inflight; // requests dispatched and not yet answered
         std::function<qint64()> connections; // open client connections
+        // Requests refused by a rate limit, by route group ("auth", "read", ...).
+        std::function<QList<QPair<QByteArray, quint64>>()> rateLimited;
     };
     void setProbes(Probes probes) { m_probes = std::move(probes); }
     // The counters of logs.db's writers, read at snapshot time like the probes.
@@ -134,6 +136,7 @@ public:
         QList<CallerTable::Entry> users;
         qint64 inflight = -1; // -1: no probe
         qint64 connections = -1;
+        QList<QPair<QByteArray, quint64>> rateLimited; // empty: no probe
         QList<LogCounts> logs; // empty: no probe
     };
     Snapshot snapshot() const;

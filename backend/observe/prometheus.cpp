@@ -157,6 +157,12 @@ void writeTraffic(Writer &w, const Metrics::Snapshot &s)
                 number(quint64(s.inflight)));
     if (s.connections >= 0)
         w.gauge("outpost_http_open_connections", "Open client connections.", number(quint64(s.connections)));
+    if (!s.rateLimited.isEmpty()) {
+        w.family("outpost_rate_limited_requests_total", "counter",
+                 "Requests refused with 429 by a rate limit, by route group.");
+        for (const auto &[group, count] : s.rateLimited)
+            w.sample("outpost_rate_limited_requests_total", {{"group", group}}, number(count));
+    }
     w.family("outpost_http_requests_by_caller_total", "counter", "HTTP requests by the kind of caller.");
     for (int k = 0; k < kCallerKindCount; ++k)
         w.sample("outpost_http_requests_by_caller_total", {{"caller", callerKindName(CallerKind(k))}},

@@ -302,7 +302,16 @@ Status Server::start()
         m_stats.recordRejected(status);
         m_metrics->recordRejected(status);
     });
-    m_metrics->setInflightProbe([http = m_http.get()] { return qint64(http->inflight()); });
+    Observe::Metrics::Probes probes;
+    probes.inflight = [http = m_http.get()] { return qint64(http->inflight()); };
+    probes.connections = [http = m_http.get()] { return qint64(http->connections()); };
+    probes.rateLimited = [limiter = m_rateLimiter.get()] {
+        QList<QPair<QByteArray, quint64>> out;
+        for (int g = 0; g < kRateGroupCount; ++g)
+            out.append({rateGroupName(RateGroup(g)).toLatin1(), limiter->refusedCount(RateGroup(g))});
+        return out;
+    };
+    m_metrics->setProbes(std::move(probes));
     if (auto s = m_http->start(); !s) {
         stop(0);
         return s;

@@ -59,9 +59,9 @@ ServerMetrics::ServerMetrics(const Http::Router &router, Store::Store &store, co
 
 ServerMetrics::~ServerMetrics() = default;
 
-void ServerMetrics::setInflightProbe(std::function<qint64()> inflight)
+void ServerMetrics::setProbes(Observe::Metrics::Probes probes)
 {
-    m_metrics->setProbes({std::move(inflight), {}});
+    m_metrics->setProbes(std::move(probes));
 }
 
 void ServerMetrics::setLogProbe(std::function<QList<Observe::LogCounts>()> logs)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../http/router.h"
+#include "../observe/metrics.h"
 
 class QThreadPool;
 
@@ -43,8 +44,8 @@ public:
                   QObject *parent = nullptr);
     ~ServerMetrics() override;
 
-    // Requests dispatched and not yet answered, read at scrape time from the scraping thread.
-    void setInflightProbe(std::function<qint64()> inflight);
+    // Read at scrape time from the scraping thread: the probes of Observe::Metrics.
+    void setProbes(Observe::Metrics::Probes probes);
     // The counters of logs.db's writers, read at scrape time from the scraping thread.
     void setLogProbe(std::function<QList<Observe::LogCounts>()> logs);
 

@@ -189,6 +189,9 @@ void TestMetricsApi::promtoolFindsNothing()
     QVERIFY(!issueKey(QStringLiteral("metrics:read")).isEmpty());
     const QByteArray text = scrape();
     QVERIFY(!text.isEmpty());
+    // The probes: the scrape's own connection is open; no rate limit refused anything.
+    QVERIFY(sampleValue(text, "outpost_http_open_connections") >= 1);
+    QCOMPARE(sampleValue(text, "outpost_rate_limited_requests_total{group=\"auth\"}"), 0);
 
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);

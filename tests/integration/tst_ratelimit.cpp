@@ -12,7 +12,9 @@
 
 #include "apifixture.h"
 #include "http/ratelimiter.h"
+#include "observe/metrics.h"
 #include "server/server.h"
+#include "server/servermetrics.h"
 #include "store/auditlog.h"
 #include "store/store.h"
 
@@ -109,6 +111,9 @@ void TestRateLimit::burstOnManyThreadsPassesExactlyTheLimit()
     QCOMPARE(ok.load(), kLimit);
     QCOMPARE(limited.load(), kClients * kEach - kLimit);
     QCOMPARE(api.server().server().rateLimiter().refusedCount(RateGroup::Admin), quint64(kClients * kEach - kLimit));
+    // ... and GET /metrics says so (read in-process: the caller's admin budget is spent).
+    const auto refused = api.server().server().metrics().metrics().snapshot().rateLimited;
+    QVERIFY(refused.contains(qMakePair(QByteArray("admin"), quint64(kClients * kEach - kLimit))));
 }
 
 void TestRateLimit::headersOnEveryLimitedResponse()
