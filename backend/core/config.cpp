@@ -6,6 +6,7 @@
 #include <QRegularExpression>
 #include <QThread>
 #include <QUrl>
+#include <limits>
 #include <optional>
 
 #include <sys/resource.h>
@@ -222,15 +223,12 @@ std::optional<qint64> parseSize(const QString &text)
     const QRegularExpressionMatch m = form.match(text.trimmed());
     if (!m.hasMatch())
         return std::nullopt;
-    const qint64 n = m.captured(1).toLongLong();
+    const qint64 n = m.captured(1).toLongLong(); // at most 13 digits: fits
     const QString unit = m.captured(2).toLower();
-    if (unit == u"k")
-        return n * kKiB;
-    if (unit == u"m")
-        return n * kMiB;
-    if (unit == u"g")
-        return n * kGiB;
-    return n;
+    const qint64 scale = unit == u"k" ? kKiB : unit == u"m" ? kMiB : unit == u"g" ? kGiB : 1;
+    if (n > std::numeric_limits<qint64>::max() / scale)
+        return std::nullopt; // would overflow; far beyond every limit anyway
+    return n * scale;
 }
 
 // 16777216 as "16MiB"; sizes that are no whole number of KiB as they are.

@@ -17,6 +17,9 @@ namespace {
 // Bounds what the wire socket buffers while a request is being handled: the rest waits in the
 // kernel, and TCP flow control slows the client down.
 constexpr qint64 kWireBufferBytes = 64 * 1024;
+// A connection refused at admission lingers only briefly: refused sockets still hold descriptors
+// and count towards max_connections, and a client that opens them fast must not fill the table.
+constexpr int kRefusedLingerMs = 100;
 
 } // namespace
 
@@ -45,12 +48,14 @@ void Connection::start()
     switch (m_admission) {
     case ClientTable::Admission::ServerBusy:
         reject(503, QStringLiteral("The server has too many open connections; try again shortly."), 1);
+        arm(qMin(m_limits.lingerMs, kRefusedLingerMs));
         return;
     case ClientTable::Admission::ClientBusy:
         reject(429,
                QStringLiteral("Too many open connections from your address (at most %1); try again shortly.")
                    .arg(m_limits.maxConnectionsPerClient),
                1);
+        arm(qMin(m_limits.lingerMs, kRefusedLingerMs));
         return;
     case ClientTable::Admission::Admitted:
         break;

@@ -197,7 +197,8 @@ std::optional<Response> Engine::applyRateLimit(const Request &request, Exchange 
 {
     if (!m_limiter || route < 0 || size_t(route) >= m_rateGroups.size() || !m_rateGroups[size_t(route)])
         return std::nullopt;
-    const auto decision = m_limiter->take(*m_rateGroups[size_t(route)], RateLimiter::partitionOf(request));
+    const RateGroup group = *m_rateGroups[size_t(route)];
+    const auto decision = m_limiter->take(group, RateLimiter::partitionOf(request, group));
     if (!decision)
         return std::nullopt;
     exchange.headers.append({"RateLimit-Policy", RateLimiter::policyHeader(*decision)});

@@ -3,6 +3,7 @@
 #include "../auth/apikeys.h"
 #include "../auth/appusers.h"
 #include "../auth/clienttokens.h"
+#include "../auth/keyformat.h"
 #include "../auth/superusers.h"
 #include "../data/collections.h"
 
@@ -19,6 +20,17 @@ QByteArray presentedKey(const Request &request)
     if (authorization.size() > 7 && authorization.first(7).compare("bearer ", Qt::CaseInsensitive) == 0)
         authorization = authorization.sliced(7).trimmed();
     return authorization.startsWith("opk_") ? authorization : QByteArray();
+}
+
+// No sign of a proxy: no forwarding header, and no client other than the peer (Request::client).
+bool isDirect(const Request &request)
+{
+    for (const auto &[name, value] : request.headers)
+        if (name.compare("x-forwarded-for", Qt::CaseInsensitive) == 0
+            || name.compare("forwarded", Qt::CaseInsensitive) == 0
+            || name.compare("x-real-ip", Qt::CaseInsensitive) == 0)
+            return false;
+    return request.client.isNull() || request.client == Auth::unmappedAddress(request.peer);
 }
 
 Response unauthorized(const QString &detail)
@@ -149,8 +161,9 @@ std::optional<Response> Gate::admit(Request &request, const Policy &policy) cons
             return roleRefused(caller.role, policy.permission);
         return std::nullopt;
     case Policy::Kind::Permission:
-        // The peer, not the client: a request a proxy on this machine forwards is not local.
-        if (policy.openOnLoopback && request.peer.isLoopback() && request.header("x-forwarded-for").isEmpty())
+        // The peer, not the client: a request a proxy on this machine forwards is not local, whichever
+        // header it names the client in.
+        if (policy.openOnLoopback && request.peer.isLoopback() && isDirect(request))
             return std::nullopt;
         break;
     }

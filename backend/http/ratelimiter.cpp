@@ -138,10 +138,10 @@ qsizetype RateLimiter::bucketCount() const
     return n;
 }
 
-QByteArray RateLimiter::partitionOf(const Request &request)
+QByteArray RateLimiter::partitionOf(const Request &request, RateGroup group)
 {
     const Caller &caller = request.caller;
-    switch (caller.kind) {
+    switch (group == RateGroup::Auth ? Caller::Kind::Guest : caller.kind) {
     case Caller::Kind::ApiKey:
         return "k:" + caller.id.toUtf8();
     case Caller::Kind::Superuser:

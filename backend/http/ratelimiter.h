@@ -22,9 +22,9 @@ std::optional<RateGroup> rateGroupOf(Method method, QByteArrayView pattern, cons
 // Token buckets per route group and caller, shared by every network thread.
 //
 // A caller is its API key, its user or superuser account, or, for anonymous callers (and callers
-// whose credentials were refused), its client address; IPv6 clients count per /64, the block one
-// subscriber usually gets, so that rotating addresses inside it gains nothing. A bucket holds up
-// to the rule's limit and refills continuously at limit/window per second.
+// whose credentials were refused, and every caller of the auth group), its client address; IPv6 clients count per /64,
+// the block one subscriber usually gets, so that rotating addresses inside it gains nothing. A bucket holds up to the
+// rule's limit and refills continuously at limit/window per second.
 //
 // Exact under concurrency: a bucket is read and taken under its shard's mutex, so of a burst of
 // requests on any number of threads within one window, exactly `limit` pass (the test clock makes
@@ -60,8 +60,10 @@ public:
     // Takes one token from the bucket of (`group`, `partition`). nullopt when the group has no limit.
     std::optional<Decision> take(RateGroup group, QByteArrayView partition);
 
-    // The partition of a request, from its caller (after the gate) and client address.
-    static QByteArray partitionOf(const Request &request);
+    // The partition of a request to a route of `group`, from its caller (after the gate) and client
+    // address. The auth group always counts by address: anyone may sign up, and a token of one's
+    // own account must not buy a fresh bucket for guessing another account's password.
+    static QByteArray partitionOf(const Request &request, RateGroup group);
 
     // For GET /metrics: requests refused per group since start.
     quint64 refusedCount(RateGroup group) const { return m_refused[size_t(group)].load(std::memory_order_relaxed); }

@@ -7,6 +7,17 @@ namespace Outpost::Http {
 
 namespace {
 
+// An Authorization or X-API-Key field, whatever it holds (the gate checks it later).
+bool presentsCredential(const RequestHead &head)
+{
+    for (const auto &[name, value] : head.fields)
+        if ((name.compare("authorization", Qt::CaseInsensitive) == 0
+             || name.compare("x-api-key", Qt::CaseInsensitive) == 0)
+            && !value.trimmed().isEmpty())
+            return true;
+    return false;
+}
+
 // RFC 9110 §5.6.2 tchar
 bool isTokenChar(char c)
 {
@@ -239,6 +250,10 @@ HeadResult parseRequestHead(QByteArrayView data, const Limits &limits, RequestHe
     if (head->chunked || head->contentLength > 0) {
         head->maxBody
             = checks.bodyLimits ? checks.bodyLimits->limitFor(head->method, head->target) : limits.maxBodyBytes;
+        // A route's larger limit (imports) is for callers that present a credential: an anonymous
+        // client must not make the server buffer 64 MiB per connection before anyone checks it.
+        if (head->maxBody > limits.maxBodyBytes && !presentsCredential(*head))
+            head->maxBody = limits.maxBodyBytes;
         if (head->contentLength > head->maxBody)
             return fail(error, 413, QStringLiteral("The request body is larger than %1 bytes.").arg(head->maxBody));
     }

@@ -48,7 +48,12 @@ Responder::Responder(Connection *connection, std::shared_ptr<Exchange> exchange)
 
 void Responder::send(Response response) const
 {
-    addStoreTime();
+    addStoreTime(); // the handler's part on this network thread
+    deliver(std::move(response));
+}
+
+void Responder::deliver(Response response) const
+{
     if (!m_exchange || m_exchange->answered.exchange(true))
         return;
     if (!m_connection || !m_connection->isDispatched())
@@ -62,14 +67,16 @@ void Responder::post(Response response) const
     Connection *connection = m_connection.data();
     if (!connection)
         return;
-    // The context object makes Qt drop the call if the connection is deleted before it runs.
+    // The context object makes Qt drop the call if the connection is deleted before it runs. It
+    // delivers without booking: what the network thread spent meanwhile was other requests'.
     QMetaObject::invokeMethod(
-        connection, [self = *this, response = std::move(response)]() mutable { self.send(std::move(response)); },
+        connection, [self = *this, response = std::move(response)]() mutable { self.deliver(std::move(response)); },
         Qt::QueuedConnection);
 }
 
 void Responder::runBlocking(QThreadPool *pool, std::function<Response()> work) const
 {
+    addStoreTime(); // the handler's part on this network thread, before the worker's
     pool->start([self = *this, work = std::move(work)] {
         Store::threadStoreNs() = 0;
         self.post(work());
@@ -85,6 +92,7 @@ void Responder::addStoreTime() const
 
 void Responder::stream(QThreadPool *pool, Response head, BodyProducer produce) const
 {
+    addStoreTime(); // the handler's part on this network thread (the producer's is not booked)
     if (!m_exchange || !m_connection || !m_connection->isDispatched() || m_exchange->answered.exchange(true))
         return;
     auto channel = std::make_shared<BodyChannel>(m_exchange->method == Method::Head);

@@ -146,6 +146,8 @@ private:
     // Books the time this thread spent in the store since it was last booked (Store::threadStoreNs)
     // to the request.
     void addStoreTime() const;
+    // send() without booking (network thread).
+    void deliver(Response response) const;
 
     QPointer<Connection> m_connection;
     std::shared_ptr<Exchange> m_exchange;

@@ -136,7 +136,7 @@ std::optional<RateRules> SettingsController::parseGroups(const QJsonValue &value
 
 QJsonObject SettingsController::stateJson() const
 {
-    QMutexLocker lock(&m_mutex);
+    // No lock: GET runs on a network thread, and a change holds the mutex across a store write.
     return {{QStringLiteral("groups"), groupsJson(m_limiter.rules())},
             {QStringLiteral("source"), m_overridden ? QStringLiteral("api") : QStringLiteral("config")},
             {QStringLiteral("config"), groupsJson(m_configRules)}};

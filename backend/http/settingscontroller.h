@@ -2,6 +2,7 @@
 
 #include <QJsonObject>
 #include <QMutex>
+#include <atomic>
 
 #include "../core/ratelimitrules.h"
 #include "router.h"
@@ -57,8 +58,8 @@ private:
     const Clock &m_clock;
     const RateRules m_configRules;
     QThreadPool *m_pool;
-    mutable QMutex m_mutex; // serialises changes, and guards m_overridden
-    bool m_overridden = false;
+    QMutex m_mutex; // serialises changes (held across the store write: never lock it on a network thread)
+    std::atomic<bool> m_overridden {false};
 };
 
 } // namespace Outpost::Http

@@ -102,10 +102,10 @@ public:
     // Gauges read at snapshot time, from the thread that snapshots: they must be thread-safe.
     struct Probes
     {
-        std::function<qint64()> inflight; // requests dispatched and not yet answered
-        std::function<qint64()> connections; // open client connections
+        std::function<qint64()> inflight = {}; // requests dispatched and not yet answered
+        std::function<qint64()> connections = {}; // open client connections
         // Requests refused by a rate limit, by route group ("auth", "read", ...).
-        std::function<QList<QPair<QByteArray, quint64>>()> rateLimited;
+        std::function<QList<QPair<QByteArray, quint64>>()> rateLimited = {};
     };
     void setProbes(Probes probes) { m_probes = std::move(probes); }
     // The counters of logs.db's writers, read at snapshot time like the probes.

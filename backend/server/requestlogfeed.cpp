@@ -4,6 +4,8 @@ namespace Outpost {
 
 namespace {
 
+constexpr qsizetype kMaxLoggedPath = 1024;
+
 using CallerKind = Store::RequestEntry::CallerKind;
 static_assert(int(Http::Caller::Kind::Guest) == int(CallerKind::Guest)
               && int(Http::Caller::Kind::Superuser) == int(CallerKind::Superuser)
@@ -39,7 +41,8 @@ Store::RequestEntry requestLogEntry(const Http::ResponseRecord &record)
     Store::RequestEntry entry;
     entry.timeMs = record.startMs;
     entry.method = methodText(record.method);
-    entry.path = record.path;
+    // A request line may be 8 KiB: keep the log's rows (and its disk) small whatever a client sends.
+    entry.path = record.path.size() > kMaxLoggedPath ? record.path.first(kMaxLoggedPath) : record.path;
     entry.route = record.pattern;
     entry.status = record.status;
     entry.durationUs = record.durationNs / 1000;

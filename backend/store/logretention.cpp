@@ -1,5 +1,6 @@
 #include "logretention.h"
 
+#include <QFileInfo>
 #include <QLoggingCategory>
 #include <QThreadPool>
 #include <cmath>
@@ -233,7 +234,10 @@ Result<qint64> LogRetention::pruneBySize()
 void LogRetention::checkSize()
 {
     const qint64 perRow = m_bytesPerRow.load();
-    if (perRow > 0 && m_clock.nowMs() - m_lastMeasureMs.load() < kRemeasureMs) {
+    // The estimate (rows times the last measured bytes per row) is trusted only while the whole
+    // file is below the limit too: rows much larger than those measured would otherwise go unseen.
+    const bool fileUnder = QFileInfo(m_store.logsPath()).size() < m_policy.maxBytes;
+    if (perRow > 0 && fileUnder && m_clock.nowMs() - m_lastMeasureMs.load() < kRemeasureMs) {
         auto rows = rowSpan();
         if (rows && double(*rows) * double(perRow) < double(m_policy.maxBytes) * kMeasureAbove)
             return;

@@ -177,7 +177,8 @@ void TestMetricsApi::openOnLoopbackWhenConfigured()
     QVERIFY(scrape.body.contains("outpost_http_requests_total"));
     // Only the exposition, and not for what a proxy on this machine forwards from elsewhere.
     QCOMPARE(open.get("/api/metrics/summary").status, 401);
-    QCOMPARE(open.roundTrip(httpRequest("GET", "/metrics", {}, {{"X-Forwarded-For", "203.0.113.9"}})).status, 401);
+    for (const char *header : {"X-Forwarded-For", "Forwarded", "X-Real-IP"})
+        QCOMPARE(open.roundTrip(httpRequest("GET", "/metrics", {}, {{header, "203.0.113.9"}})).status, 401);
 }
 
 void TestMetricsApi::promtoolFindsNothing()

@@ -784,6 +784,9 @@ void TestConfig::errors_data()
     QTest::newRow("trusted proxy prefix too long")
         << none << none << QStringList {QStringLiteral("trusted-proxies=10.0.0.0/33")}
         << QStringList {QStringLiteral("trusted_proxies (from --trusted-proxies)"), QStringLiteral("\"10.0.0.0/33\"")};
+    QTest::newRow("body limit overflowing")
+        << none << none << QStringList {QStringLiteral("max-body-bytes=9999999999999G")}
+        << QStringList {QStringLiteral("max_body_bytes (from --max-body-bytes)"), QStringLiteral("is not a size")};
     QTest::newRow("body limit too small") << none << none << QStringList {QStringLiteral("max-body-bytes=100")}
                                           << QStringList {QStringLiteral("max_body_bytes (from --max-body-bytes)"),
                                                           QStringLiteral("\"100\""), QStringLiteral("1KiB to 1GiB")};

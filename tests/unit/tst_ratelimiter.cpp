@@ -232,13 +232,12 @@ void TestRateLimiter::headerValues()
 
 void TestRateLimiter::partitionOfCallers()
 {
-    Request request;
-    request.peer = QHostAddress(QStringLiteral("::ffff:192.0.2.7"));
-    QCOMPARE(RateLimiter::partitionOf(request), RateLimiter::partitionOf([] {
-                 Request r;
-                 r.client = QHostAddress(QStringLiteral("192.0.2.7"));
-                 return r;
-             }()));
+    // An IPv4-mapped peer counts as the IPv4 client.
+    Request mapped;
+    mapped.peer = QHostAddress(QStringLiteral("::ffff:192.0.2.7"));
+    Request plain;
+    plain.client = QHostAddress(QStringLiteral("192.0.2.7"));
+    QCOMPARE(RateLimiter::partitionOf(mapped, RateGroup::Read), RateLimiter::partitionOf(plain, RateGroup::Read));
     // IPv6 clients count per /64.
     Request a;
     a.client = QHostAddress(QStringLiteral("2001:db8:1:2::1"));
@@ -246,8 +245,8 @@ void TestRateLimiter::partitionOfCallers()
     b.client = QHostAddress(QStringLiteral("2001:db8:1:2:ffff::9"));
     Request c;
     c.client = QHostAddress(QStringLiteral("2001:db8:1:3::1"));
-    QCOMPARE(RateLimiter::partitionOf(a), RateLimiter::partitionOf(b));
-    QVERIFY(RateLimiter::partitionOf(a) != RateLimiter::partitionOf(c));
+    QCOMPARE(RateLimiter::partitionOf(a, RateGroup::Read), RateLimiter::partitionOf(b, RateGroup::Read));
+    QVERIFY(RateLimiter::partitionOf(a, RateGroup::Read) != RateLimiter::partitionOf(c, RateGroup::Read));
     // Identified callers count as themselves, wherever they come from.
     Request key = a;
     key.caller.kind = Caller::Kind::ApiKey;
@@ -256,8 +255,11 @@ void TestRateLimiter::partitionOfCallers()
     user.caller.kind = Caller::Kind::User;
     user.caller.collection = QStringLiteral("users");
     user.caller.id = QStringLiteral("abc");
-    QCOMPARE(RateLimiter::partitionOf(key), QByteArray("k:abc"));
-    QCOMPARE(RateLimiter::partitionOf(user), QByteArray("u:users:abc"));
+    QCOMPARE(RateLimiter::partitionOf(key, RateGroup::Read), QByteArray("k:abc"));
+    QCOMPARE(RateLimiter::partitionOf(user, RateGroup::Write), QByteArray("u:users:abc"));
+    // ... except on the auth group, which always counts by address.
+    QCOMPARE(RateLimiter::partitionOf(user, RateGroup::Auth), RateLimiter::partitionOf(c, RateGroup::Read));
+    QCOMPARE(RateLimiter::partitionOf(key, RateGroup::Auth), RateLimiter::partitionOf(a, RateGroup::Read));
 }
 
 void TestRateLimiter::routeGroups()
