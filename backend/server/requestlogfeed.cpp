@@ -42,7 +42,7 @@ Store::RequestEntry requestLogEntry(const Http::ResponseRecord &record)
     entry.timeMs = record.startMs;
     entry.method = methodText(record.method);
     // A request line may be 8 KiB: keep the log's rows (and its disk) small whatever a client sends.
-    entry.path = record.path.size() > kMaxLoggedPath ? record.path.first(kMaxLoggedPath) : record.path;
+    entry.path = QByteArrayView(record.path).first(qMin(record.path.size(), kMaxLoggedPath));
     entry.route = record.pattern;
     entry.status = record.status;
     entry.durationUs = record.durationNs / 1000;

@@ -28,6 +28,7 @@ AuditLog::AuditLog(BatchWriter writer, qsizetype capacity)
                   .capacity = capacity,
                   .maxBatch = kMaxBatch,
                   .lingerMs = kLingerMs,
+                  .threadName = "outpost-audit",
               })
 {
 }

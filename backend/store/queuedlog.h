@@ -24,10 +24,12 @@ struct QueuedLogOptions
     qsizetype capacity = 50'000; // entries waiting, at most
     qsizetype maxBatch = 1000; // entries per call of the writer (per transaction)
     int lingerMs = 20;
+    const char *threadName = nullptr; // the thread's name, at most 15 characters; static storage
 };
 
 namespace QueuedLogDetail {
 // The non-template parts of QueuedLog (queuedlog.cpp).
+void prepareThread(const QueuedLogOptions &options); // names the thread, schedules it as a batch job
 Status callWriter(const std::function<Status()> &write); // exceptions become Internal errors
 void warnRefused(const QueuedLogOptions &options, quint64 count, bool overflowStarted, bool stopped);
 void warnFailed(const QueuedLogOptions &options, quint64 count, const QString &why);
@@ -169,6 +171,7 @@ private:
 
     void run()
     {
+        QueuedLogDetail::prepareThread(m_options);
         std::vector<Entry> taken;
         std::vector<Entry> chunk;
         for (;;) {

@@ -3,6 +3,8 @@
 #include <QByteArray>
 #include <QHostAddress>
 #include <QString>
+#include <array>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -14,9 +16,59 @@ namespace Outpost::Store {
 class Database;
 class Store;
 
-// One answered request, a row of logs.db's `requests`. Built on a network thread for every request,
-// so it holds only what is there already (implicitly shared Qt values, a static method name); the
-// text the row stores is made on the log's thread.
+// Text held inside an entry up to N bytes, on the heap beyond (rarely: a path longer than N).
+// Entries are made on network threads and destroyed on the log's thread; sharing a request's own
+// buffers would leave their last reference, and so their free, to the log's thread, and glibc frees
+// another thread's memory under that thread's arena lock: a third of the log thread's CPU, and
+// slower allocation on the network threads (BENCHMARKS.md, metrics and request log cost).
+template <qsizetype N> class InlineText
+{
+public:
+    InlineText() = default;
+    InlineText(QByteArrayView text) { assign(text); } // NOLINT(google-explicit-constructor): text-like
+    InlineText &operator=(QByteArrayView text)
+    {
+        assign(text);
+        return *this;
+    }
+    QByteArrayView view() const { return m_size <= N ? QByteArrayView(m_inline, m_size) : QByteArrayView(m_heap); }
+
+private:
+    void assign(QByteArrayView text)
+    {
+        m_size = text.size();
+        if (m_size <= N) {
+            if (m_size > 0)
+                std::memcpy(m_inline, text.data(), size_t(m_size));
+            m_heap.clear();
+        } else {
+            m_heap = text.toByteArray();
+        }
+    }
+
+    char m_inline[N];
+    qsizetype m_size = 0;
+    QByteArray m_heap;
+};
+
+// A client address as plain bytes, for the same reason (a QHostAddress shares a heap block).
+// IPv6 scope ids (fe80::1%eth0) are not kept.
+struct ClientAddress
+{
+    ClientAddress() = default;
+    ClientAddress(const QHostAddress &address); // NOLINT(google-explicit-constructor): a conversion
+    QHostAddress toHostAddress() const;
+    bool operator==(const ClientAddress &) const = default;
+
+    quint8 family = 0; // 0: none, 4: IPv4 (the first 4 bytes), 6: IPv6
+    std::array<quint8, 16> bytes {};
+};
+
+// One answered request, a row of logs.db's `requests`. Built on a network thread for every request
+// and destroyed on the log's thread, so it owns no memory it shares with the request: it holds
+// plain values, the route pattern (the router's own, whose references never reach zero here) and
+// the caller's ids (shared with the caller caches). The text the row stores is made on the log's
+// thread.
 struct RequestEntry
 {
     // The same order as Http::Caller::Kind.
@@ -24,15 +76,15 @@ struct RequestEntry
 
     qint64 timeMs = 0; // Unix ms when the request head was dispatched
     const char *method = "GET"; // a string with static storage
-    QByteArray path; // percent-encoded as sent, without the query string (it can carry secrets)
+    InlineText<112> path; // percent-encoded as sent, without the query string (it can carry secrets)
     QByteArray route; // the matched pattern, e.g. "/api/collections/{c}/records", or "(unmatched)"
     int status = 0;
     qint64 durationUs = 0; // from dispatch to the response written
-    QHostAddress client; // with trusted proxies honoured (Http::Request::client)
+    ClientAddress client; // with trusted proxies honoured (Http::Request::client)
     CallerKind callerKind = CallerKind::Guest;
     QString callerCollection; // a user's auth collection
     QString callerId;
-    QByteArray requestId; // what X-Request-Id said in the response
+    InlineText<64> requestId; // what X-Request-Id said in the response (64 bytes at most)
     qint64 bytesIn = 0; // request head and body
     qint64 bytesOut = 0; // response head and body as written
 

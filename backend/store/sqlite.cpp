@@ -13,6 +13,20 @@ qint64 &threadStoreNs()
     return ns;
 }
 
+namespace {
+thread_local bool storeTimed = true;
+
+qint64 timedNs()
+{
+    return storeTimed ? monotonicNs() : 0;
+}
+} // namespace
+
+void untimedStoreThread()
+{
+    storeTimed = false;
+}
+
 qint64 monotonicNs()
 {
     timespec now;
@@ -69,9 +83,9 @@ Error Database::lastError(const QString &context) const
 Status Database::exec(const char *sql)
 {
     char *message = nullptr;
-    const qint64 start = monotonicNs();
+    const qint64 start = timedNs();
     const int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &message);
-    threadStoreNs() += monotonicNs() - start;
+    threadStoreNs() += timedNs() - start;
     if (rc != SQLITE_OK) {
         Error e = lastError(QString::fromUtf8(sql).left(60));
         sqlite3_free(message);
@@ -166,6 +180,13 @@ Statement &Statement::bind(int index, const QByteArray &value)
     return *this;
 }
 
+Statement &Statement::bindTextView(int index, QByteArrayView utf8)
+{
+    // A null view binds the empty text, as bind(QString()) does, never SQL NULL.
+    sqlite3_bind_text(m_stmt, index, utf8.data() ? utf8.data() : "", int(utf8.size()), SQLITE_STATIC);
+    return *this;
+}
+
 Statement &Statement::bind(int index, qint64 value)
 {
     sqlite3_bind_int64(m_stmt, index, value);
@@ -207,9 +228,9 @@ Statement &Statement::bind(int index, const QVariant &value)
 
 Result<bool> Statement::step()
 {
-    const qint64 start = monotonicNs();
+    const qint64 start = timedNs();
     const int rc = sqlite3_step(m_stmt);
-    threadStoreNs() += monotonicNs() - start;
+    threadStoreNs() += timedNs() - start;
     if (rc == SQLITE_ROW)
         return true;
     if (rc == SQLITE_DONE)

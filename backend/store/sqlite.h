@@ -24,6 +24,9 @@ class Statement;
 // the job's completion runs. A steady clock read per step: ~20 ns.
 qint64 &threadStoreNs();
 qint64 monotonicNs();
+// Stops the calling thread's steps and exec()s from reading the clock for threadStoreNs(): for
+// threads that serve no request, such as the logs' writers (two clock reads per row).
+void untimedStoreThread();
 
 // One SQLite connection (RAII). Not thread-safe: use a connection from one thread at a time
 // (SQLite is built in serialized mode on Debian, but our design never shares a connection).
@@ -72,6 +75,9 @@ public:
 
     Statement &bind(int index, const QString &value);
     Statement &bind(int index, const QByteArray &value); // as a BLOB
+    // UTF-8 text, bound where it lies, without a copy: the bytes must stay valid and unchanged
+    // until the statement has run (or is reset). For hot loops such as the request log's writer.
+    Statement &bindTextView(int index, QByteArrayView utf8);
     Statement &bind(int index, qint64 value);
     Statement &bind(int index, int value) { return bind(index, qint64(value)); }
     Statement &bind(int index, double value);

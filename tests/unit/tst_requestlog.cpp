@@ -31,14 +31,14 @@ RequestEntry entry(int n, qint64 timeMs = 1'700'000'000'000)
     RequestEntry e;
     e.timeMs = timeMs;
     e.method = "GET";
-    e.path = "/api/collections/posts/records/" + QByteArray::number(n);
+    e.path = QByteArray("/api/collections/posts/records/" + QByteArray::number(n));
     e.route = "/api/collections/{c}/records/{id}";
     e.status = 200;
     e.durationUs = 120 + n;
     e.client = QHostAddress(QStringLiteral("192.0.2.7"));
     e.callerKind = RequestEntry::CallerKind::ApiKey;
     e.callerId = QStringLiteral("k%1").arg(n % 10);
-    e.requestId = "r-" + QByteArray::number(n);
+    e.requestId = QByteArray("r-" + QByteArray::number(n));
     e.bytesIn = 180;
     e.bytesOut = 900 + n;
     return e;
@@ -97,6 +97,7 @@ private Q_SLOTS:
     void cleanup();
 
     void storesEveryField();
+    void storesLongRawAndChangingText();
     void callerLabels_data();
     void callerLabels();
     void backlogIsWrittenInBoundedBatches();
@@ -138,6 +139,69 @@ void TestRequestLog::cleanup()
     m_pool.waitForDone();
     m_store.reset();
     m_dir.reset();
+}
+
+// Entries keep text inline up to a size and on the heap beyond it; the writer converts each run of
+// equal clients and callers once, stores what is not UTF-8 with U+FFFD, and inserts 16 rows per
+// statement (37 rows: two such statements, then five single rows), in order.
+void TestRequestLog::storesLongRawAndChangingText()
+{
+    const QByteArray longPath = "/api/collections/posts/records/" + QByteArray(600, 'x');
+    std::vector<RequestEntry> rows;
+    for (int n = 0; n < 37; ++n)
+        rows.push_back(entry(n));
+    rows[20].path = QByteArray(300, 'p');
+    rows[21].client = QHostAddress(QStringLiteral("203.0.113.5"));
+    rows[36].path = QByteArrayView("/\xc3");
+    rows[0].path = longPath;
+    rows[1].path = QByteArrayView("/api/caf\xc3\xa9/\xff");
+    rows[1].client = QHostAddress(QStringLiteral("198.51.100.4"));
+    rows[2].client = QHostAddress(QStringLiteral("198.51.100.4"));
+    rows[2].callerKind = RequestEntry::CallerKind::Guest;
+    rows[3].client = QHostAddress(); // none: empty text, not NULL
+    rows[3].requestId = QByteArray(64, 'r');
+    rows[4].client = QHostAddress(QStringLiteral("::ffff:192.0.2.9"));
+    RequestEntry copied = rows[0]; // copies keep their text, inline or not
+    QCOMPARE(copied.path.view(), QByteArrayView(longPath));
+    const Status s = m_store->writeLog([&](Store::Database &db) { return RequestLog::insert(db, rows); });
+    QVERIFY2(s.ok(), qPrintable(s.ok() ? QString() : s.error().message));
+
+    QList<QStringList> stored;
+    const Status read = m_store->readLog([&](Store::Database &db) -> Status {
+        auto select = db.prepare("SELECT path, client, caller, request_id FROM requests ORDER BY id");
+        if (!select)
+            return select.error();
+        for (;;) {
+            auto step = select->step();
+            if (!step)
+                return step.error();
+            if (!*step)
+                return {};
+            stored.append({select->text(0), select->text(1), select->text(2), select->text(3)});
+        }
+    });
+    QVERIFY(read.ok());
+    QCOMPARE(stored.size(), 37);
+    for (int n = 5; n < 37; ++n)
+        QCOMPARE(stored[n][3], QStringLiteral("r-%1").arg(n));
+    QCOMPARE(stored[19][0], QStringLiteral("/api/collections/posts/records/19"));
+    QCOMPARE(stored[20][0], QString(300, u'p'));
+    QCOMPARE(stored[20][1], QStringLiteral("192.0.2.7"));
+    QCOMPARE(stored[21][1], QStringLiteral("203.0.113.5"));
+    QCOMPARE(stored[22][1], QStringLiteral("192.0.2.7"));
+    QCOMPARE(stored[22][2], QStringLiteral("apikey:k2"));
+    QCOMPARE(stored[36][0], QStringLiteral("/\ufffd"));
+    QCOMPARE(stored[0][0], QString::fromLatin1(longPath));
+    QCOMPARE(stored[0][1], QStringLiteral("192.0.2.7"));
+    QCOMPARE(stored[1][0], QStringLiteral("/api/caf\u00e9/\ufffd"));
+    QCOMPARE(stored[1][1], QStringLiteral("198.51.100.4"));
+    QCOMPARE(stored[1][2], QStringLiteral("apikey:k1"));
+    QCOMPARE(stored[2][1], QStringLiteral("198.51.100.4"));
+    QCOMPARE(stored[2][2], QStringLiteral("guest"));
+    QCOMPARE(stored[3][1], QString());
+    QCOMPARE(stored[3][3], QString(64, u'r'));
+    QCOMPARE(stored[3][2], QStringLiteral("apikey:k3"));
+    QCOMPARE(stored[4][1], QStringLiteral("192.0.2.9")); // IPv4-mapped: logged as the IPv4 address
 }
 
 void TestRequestLog::insertRows(int count, qint64 lastMs, qint64 stepMs)
