@@ -18,14 +18,14 @@
 # Every SAMPLE_SECONDS the server's RSS (VmRSS) is recorded; the curve is printed at the end with
 # the growth over the second half of the run (flat: within a few MiB).
 #
-# Environment (all optional): SOAK_SECONDS=600, SAMPLE_SECONDS=10, KEYS=32, ROWS=10000,
+# Environment (all optional): SOAK_SECONDS=600, SAMPLE_SECONDS=10, KEYS=128, ROWS=10000,
 # CONNECTIONS=64, WRK_THREADS=2, OUTPOST_THREADS, BUILD=0, OUTPOSTD=path, KEEP_TMP=1.
 # Exit status: 0 when the run had no unintended errors, 1 otherwise or on a setup error.
 set -uo pipefail
 
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 SAMPLE_SECONDS=${SAMPLE_SECONDS:-10}
-KEYS=${KEYS:-32}
+KEYS=${KEYS:-128}
 ROWS=${ROWS:-10000}
 RATE_LIMITS=${RATE_LIMITS:-auth:30/60s, read:2000/10s, write:500/10s, admin:600/10s}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -56,11 +56,12 @@ write_w1_script # $TMP/ids.txt
 echo "Creating $KEYS API keys ..."
 : >"$TMP/keys.txt"
 for ((k = 0; k < KEYS; k++)); do
-    curl -s -m 10 "$BASE/api/keys" -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
-        -d "{\"name\":\"soak $k\",\"scopes\":[\"records:read:bench\",\"records:write:bench\"]}" \
-        | sed -n 's/.*"key":"\(opk_[^"]*\)".*/\1/p' >>"$TMP/keys.txt"
+    answer=$(curl -s -m 10 "$BASE/api/keys" -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
+        -d "{\"name\":\"soak $k\",\"scopes\":[\"records:read:bench\",\"records:write:bench\"]}")
+    key=$(sed -n 's/.*"key":"\(opk_[^"]*\)".*/\1/p' <<<"$answer")
+    [[ -n $key ]] || die "could not create API key $k: $answer"
+    echo "$key" >>"$TMP/keys.txt"
 done
-[[ $(wc -l <"$TMP/keys.txt") -eq $KEYS ]] || die "could not create $KEYS keys"
 
 {
     echo "local ids = {"
