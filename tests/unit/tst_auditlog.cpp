@@ -5,9 +5,8 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <condition_variable>
-#include <mutex>
 
+#include "heldwriter.h"
 #include "store/auditlog.h"
 #include "store/store.h"
 
@@ -27,48 +26,6 @@ AuditEntry entry(int n)
             .success = true,
             .details = QJsonObject {{QStringLiteral("n"), n}}};
 }
-
-// A BatchWriter that records the batches it gets and, while closed, holds the log's thread in its
-// first call.
-class Gate
-{
-public:
-    Status write(const std::vector<AuditEntry> &batch)
-    {
-        std::unique_lock lock(m_mutex);
-        m_entered = true;
-        m_changed.notify_all();
-        m_changed.wait(lock, [this] { return m_open; });
-        QList<int> targets;
-        for (const AuditEntry &e : batch)
-            targets.append(e.details.value(u"n").toInt());
-        m_batches.append(targets);
-        return {};
-    }
-    void waitEntered()
-    {
-        std::unique_lock lock(m_mutex);
-        m_changed.wait(lock, [this] { return m_entered; });
-    }
-    void open()
-    {
-        std::lock_guard lock(m_mutex);
-        m_open = true;
-        m_changed.notify_all();
-    }
-    QList<QList<int>> batches()
-    {
-        std::lock_guard lock(m_mutex);
-        return m_batches;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_changed;
-    bool m_entered = false;
-    bool m_open = false;
-    QList<QList<int>> m_batches;
-};
 
 } // namespace
 
@@ -116,7 +73,7 @@ qint64 TestAuditLog::countRows(Store::Store &store)
 
 void TestAuditLog::overflowDropsAndCounts()
 {
-    Gate gate;
+    HeldWriter<AuditEntry> gate([](const AuditEntry &e) { return e.details.value(u"n").toInt(); });
     AuditLog log([&gate](const std::vector<AuditEntry> &batch) { return gate.write(batch); }, 4);
     log.append(entry(0));
     gate.waitEntered(); // the thread holds entry 0; the queue is empty

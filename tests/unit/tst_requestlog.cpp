@@ -8,10 +8,9 @@
 #include <QTemporaryDir>
 #include <QThreadPool>
 #include <QtTest>
-#include <condition_variable>
-#include <mutex>
 
 #include "core/clock.h"
+#include "heldwriter.h"
 #include "http/requestid.h"
 #include "store/logretention.h"
 #include "store/requestlog.h"
@@ -43,48 +42,6 @@ RequestEntry entry(int n, qint64 timeMs = 1'700'000'000'000)
     e.bytesOut = 900 + n;
     return e;
 }
-
-// A writer that records the batches it gets (as the entries' bytesOut - 900) and, until open()ed,
-// holds the log's thread in its first call.
-class HeldWriter
-{
-public:
-    Status write(const std::vector<RequestEntry> &batch)
-    {
-        std::unique_lock lock(m_mutex);
-        m_entered = true;
-        m_changed.notify_all();
-        m_changed.wait(lock, [this] { return m_open; });
-        QList<int> numbers;
-        for (const RequestEntry &e : batch)
-            numbers.append(int(e.bytesOut - 900));
-        m_batches.append(numbers);
-        return {};
-    }
-    void waitEntered()
-    {
-        std::unique_lock lock(m_mutex);
-        m_changed.wait(lock, [this] { return m_entered; });
-    }
-    void open()
-    {
-        std::lock_guard lock(m_mutex);
-        m_open = true;
-        m_changed.notify_all();
-    }
-    QList<QList<int>> batches()
-    {
-        std::lock_guard lock(m_mutex);
-        return m_batches;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_changed;
-    bool m_entered = false;
-    bool m_open = false;
-    QList<QList<int>> m_batches;
-};
 
 } // namespace
 
@@ -305,7 +262,7 @@ void TestRequestLog::callerLabels()
 
 void TestRequestLog::backlogIsWrittenInBoundedBatches()
 {
-    HeldWriter writer;
+    HeldWriter<RequestEntry> writer([](const RequestEntry &e) { return int(e.bytesOut - 900); });
     RequestLog log([&writer](const std::vector<RequestEntry> &batch) { return writer.write(batch); });
     log.append(entry(0));
     writer.waitEntered(); // the thread holds entry 0
@@ -330,7 +287,7 @@ void TestRequestLog::backlogIsWrittenInBoundedBatches()
 
 void TestRequestLog::fullQueueDropsAndCounts()
 {
-    HeldWriter writer;
+    HeldWriter<RequestEntry> writer([](const RequestEntry &e) { return int(e.bytesOut - 900); });
     RequestLog log([&writer](const std::vector<RequestEntry> &batch) { return writer.write(batch); }, 3);
     QCOMPARE(log.capacity(), 3);
     log.append(entry(0));
