@@ -1,7 +1,5 @@
 #include "bodylimits.h"
 
-#include <QVarLengthArray>
-
 namespace Outpost::Http {
 
 namespace {
@@ -69,16 +67,7 @@ qint64 BodyLimits::limitFor(QByteArrayView method, QByteArrayView target) const
     if (m_routes.empty())
         return m_default;
     const QByteArrayView path = pathOf(target);
-    QVarLengthArray<QByteArrayView, 16> segments;
-    for (qsizetype start = 0;;) {
-        const qsizetype slash = path.indexOf('/', start);
-        if (slash < 0) {
-            segments.append(path.sliced(start));
-            break;
-        }
-        segments.append(path.sliced(start, slash - start));
-        start = slash + 1;
-    }
+    const PathSegments segments = pathSegments(path);
     for (const Route &route : m_routes) {
         if (route.method != method || route.segments.size() != segments.size())
             continue;

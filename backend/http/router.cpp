@@ -3,7 +3,6 @@
 #include <QElapsedTimer>
 #include <QThreadPool>
 #include <QUrl>
-#include <QVarLengthArray>
 
 #include "../store/sqlite.h"
 #include "connection.h"
@@ -266,10 +265,9 @@ QString Caller::label() const
     return QStringLiteral("guest");
 }
 
-Router::Match Router::match(Method method, QByteArrayView path) const
+PathSegments pathSegments(QByteArrayView path)
 {
-    // The same segments as QByteArray::split('/'), as views: no allocation per request.
-    QVarLengthArray<QByteArrayView, 16> segments;
+    PathSegments segments;
     for (qsizetype start = 0;;) {
         const qsizetype slash = path.indexOf('/', start);
         if (slash < 0) {
@@ -279,6 +277,12 @@ Router::Match Router::match(Method method, QByteArrayView path) const
         segments.append(path.sliced(start, slash - start));
         start = slash + 1;
     }
+    return segments;
+}
+
+Router::Match Router::match(Method method, QByteArrayView path) const
+{
+    const PathSegments segments = pathSegments(path);
     Match out;
     QList<QByteArray> allowed;
     for (size_t index = 0; index < m_routes.size(); ++index) {

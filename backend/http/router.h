@@ -5,6 +5,7 @@
 #include <QPointer>
 #include <QStringView>
 #include <QUrlQuery>
+#include <QVarLengthArray>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -178,6 +179,11 @@ struct ResponseRecord
 
 // Called once per answered request, on the network thread, after the response is written.
 using ResponseObserver = std::function<void(const ResponseRecord &record)>;
+
+// A path's segments as QByteArray::split('/') gives them, as views into `path`: no allocation for
+// up to 16 segments. For matching a request against route patterns on the network threads.
+using PathSegments = QVarLengthArray<QByteArrayView, 16>;
+PathSegments pathSegments(QByteArrayView path);
 
 // The route table, built before the server starts and read-only after: safe to share between
 // network threads. Patterns are paths with `{name}` segments, e.g. "/api/collections/{c}/records".

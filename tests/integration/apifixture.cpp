@@ -1,5 +1,6 @@
 #include "apifixture.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QUrl>
 #include <algorithm>
@@ -41,6 +42,20 @@ QJsonObject bodyIfOk(const HttpResponse &r, const char *what)
         return {};
     }
     return r.json();
+}
+
+QString issueKey(const ApiClient &admin, const QStringList &scopes, QString *id)
+{
+    const HttpResponse r = admin.post("/api/keys",
+                                      QJsonObject {{QStringLiteral("name"), scopes.join(u' ')},
+                                                   {QStringLiteral("scopes"), QJsonArray::fromStringList(scopes)}});
+    if (r.status != 201) {
+        qWarning("key creation failed: %s", summary(r).constData());
+        return {};
+    }
+    if (id)
+        *id = r.json().value(u"id").toString();
+    return r.json().value(u"key").toString();
 }
 
 QByteArray encoded(const QString &text)

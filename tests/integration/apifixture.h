@@ -61,6 +61,10 @@ private:
     QByteArray m_authorization;
 };
 
+// A new API key with `scopes`, named after them, created through `admin` (POST /api/keys): the
+// secret, or empty (with a warning) when the server refused; the key's id in *id when given.
+QString issueKey(const ApiClient &admin, const QStringList &scopes, QString *id = nullptr);
+
 // A TestServer on a ManualClock with one superuser (kSuperuserEmail) logged in over HTTP. Make a
 // fresh one for every test; create, start and destroy it on the test thread.
 class ApiFixture

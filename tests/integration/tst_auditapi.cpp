@@ -56,7 +56,6 @@ private Q_SLOTS:
 private:
     const ApiClient &admin() const { return *m_admin; }
     HttpResponse failedLogin() const;
-    QString issueKey(const QString &scope, QString *id = nullptr) const;
     // Stops and starts the server (retention runs at start) and logs the superuser in again.
     bool restart();
 
@@ -78,9 +77,9 @@ void TestAuditApi::init()
     m_api->clock().advanceMs(kSecond);
     QVERIFY(!m_api->server().login(kSuperuserEmail, kSuperuserPassword).isEmpty());
     m_api->clock().advanceMs(kSecond);
-    QVERIFY(!issueKey(QStringLiteral("logs:read")).isEmpty());
+    QVERIFY(!issueKey(admin(), {QStringLiteral("logs:read")}).isEmpty());
     m_api->clock().advanceMs(kSecond);
-    QVERIFY(!issueKey(QStringLiteral("records:read"), &m_revokedId).isEmpty());
+    QVERIFY(!issueKey(admin(), {QStringLiteral("records:read")}, &m_revokedId).isEmpty());
     m_api->clock().advanceMs(kSecond);
     QCOMPARE(admin().remove("/api/keys/" + m_revokedId.toUtf8()).status, 204);
 }
@@ -96,19 +95,6 @@ HttpResponse TestAuditApi::failedLogin() const
     return m_api->guest().post("/api/collections/_superusers/auth-with-password",
                                QJsonObject {{QStringLiteral("identity"), kSuperuserEmail},
                                             {QStringLiteral("password"), QStringLiteral("no")}});
-}
-
-QString TestAuditApi::issueKey(const QString &scope, QString *id) const
-{
-    const HttpResponse r = admin().post(
-        "/api/keys", QJsonObject {{QStringLiteral("name"), scope}, {QStringLiteral("scopes"), QJsonArray {scope}}});
-    if (r.status != 201) {
-        qWarning("key creation failed: %s", summary(r).constData());
-        return {};
-    }
-    if (id)
-        *id = r.json().value(u"id").toString();
-    return r.json().value(u"key").toString();
 }
 
 bool TestAuditApi::restart()
@@ -243,8 +229,8 @@ void TestAuditApi::perPageIsCapped()
 
 void TestAuditApi::keyNeedsLogsRead()
 {
-    const QString reader = issueKey(QStringLiteral("logs:read"));
-    const QString other = issueKey(QStringLiteral("keys:manage"));
+    const QString reader = issueKey(admin(), {QStringLiteral("logs:read")});
+    const QString other = issueKey(admin(), {QStringLiteral("keys:manage")});
     QVERIFY(!reader.isEmpty() && !other.isEmpty());
     const HttpResponse allowed = ApiClient(m_api->server(), "Bearer " + reader.toUtf8()).get(auditPath());
     QVERIFY2(allowed.status == 200, summary(allowed).constData());

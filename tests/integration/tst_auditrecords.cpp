@@ -65,7 +65,6 @@ private:
     QJsonArray recordEntries() const { return entries(QStringLiteral("action ~ 'record.'")); }
     QString superuserLabel() const;
     // A key with `scopes`; its secret, and its id in `id`.
-    QString issueKey(const QStringList &scopes, QString *id) const;
 
     std::unique_ptr<ApiFixture> m_api;
 };
@@ -95,19 +94,6 @@ QString TestAuditRecords::superuserLabel() const
 {
     auto user = m_api->server().server().superusers().findByEmail(kSuperuserEmail);
     return user ? QStringLiteral("superuser:") + user->id : QString();
-}
-
-QString TestAuditRecords::issueKey(const QStringList &scopes, QString *id) const
-{
-    const HttpResponse r = admin().post("/api/keys",
-                                        QJsonObject {{QStringLiteral("name"), QStringLiteral("writer")},
-                                                     {QStringLiteral("scopes"), QJsonArray::fromStringList(scopes)}});
-    if (r.status != 201) {
-        qWarning("key creation failed: %s", summary(r).constData());
-        return {};
-    }
-    *id = r.json().value(u"id").toString();
-    return r.json().value(u"key").toString();
 }
 
 void TestAuditRecords::superuserChangesCarryBeforeAndAfter()
@@ -154,7 +140,8 @@ void TestAuditRecords::superuserChangesCarryBeforeAndAfter()
 void TestAuditRecords::keyChangesNameTheKey()
 {
     QString keyId;
-    const QString key = issueKey({QStringLiteral("records:read:posts"), QStringLiteral("records:write:posts")}, &keyId);
+    const QString key
+        = issueKey(admin(), {QStringLiteral("records:read:posts"), QStringLiteral("records:write:posts")}, &keyId);
     QVERIFY(!key.isEmpty());
     const ApiClient client(m_api->server(), "Bearer " + key.toUtf8());
     const HttpResponse created = client.post(recordsPath(QStringLiteral("posts")), object(R"({"title":"by key"})"));

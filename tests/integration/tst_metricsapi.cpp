@@ -60,7 +60,6 @@ private:
     // A few requests of known routes and statuses, from a guest.
     void makeTraffic();
     QByteArray scrape() const;
-    QString issueKey(const QString &scope) const;
     void tick(qint64 advanceMs);
 
     std::unique_ptr<ApiFixture> m_api;
@@ -97,17 +96,6 @@ QByteArray TestMetricsApi::scrape() const
     return r.body;
 }
 
-QString TestMetricsApi::issueKey(const QString &scope) const
-{
-    const HttpResponse r = m_api->admin().post(
-        "/api/keys", QJsonObject {{QStringLiteral("name"), scope}, {QStringLiteral("scopes"), QJsonArray {scope}}});
-    if (r.status != 201) {
-        qWarning("key creation failed: %s", summary(r).constData());
-        return {};
-    }
-    return r.json().value(u"key").toString();
-}
-
 void TestMetricsApi::tick(qint64 advanceMs)
 {
     m_api->clock().advanceMs(advanceMs);
@@ -141,7 +129,8 @@ void TestMetricsApi::storeTimeIsRecorded()
     // create) and work on a worker pool (a login) each book the store time of their request. The
     // scraper is an API key, checked against the key cache: its scrapes never touch the store. A
     // request is booked just after its answer, possibly after the next request was served: poll.
-    const ApiClient scraper(m_api->server(), "Bearer " + issueKey(QStringLiteral("metrics:read")).toLatin1());
+    const ApiClient scraper(m_api->server(),
+                            "Bearer " + issueKey(m_api->admin(), {QStringLiteral("metrics:read")}).toLatin1());
     const auto storeCount
         = [&scraper] { return sampleValue(scraper.get("/metrics").body, "outpost_store_duration_seconds_count"); };
     QTRY_VERIFY(storeCount() >= 2); // the fixture's login, and the key's creation
@@ -187,7 +176,7 @@ void TestMetricsApi::promtoolFindsNothing()
     if (promtool.isEmpty())
         QFAIL("promtool is not on PATH: install Debian's `prometheus` package (packaging/outpost-dev.sh)");
     makeTraffic();
-    QVERIFY(!issueKey(QStringLiteral("metrics:read")).isEmpty());
+    QVERIFY(!issueKey(m_api->admin(), {QStringLiteral("metrics:read")}).isEmpty());
     const QByteArray text = scrape();
     QVERIFY(!text.isEmpty());
     // The probes: the scrape's own connection is open; no rate limit refused anything.
@@ -208,8 +197,8 @@ void TestMetricsApi::promtoolFindsNothing()
 
 void TestMetricsApi::keyNeedsMetricsRead()
 {
-    const QString reader = issueKey(QStringLiteral("metrics:read"));
-    const QString other = issueKey(QStringLiteral("logs:read"));
+    const QString reader = issueKey(m_api->admin(), {QStringLiteral("metrics:read")});
+    const QString other = issueKey(m_api->admin(), {QStringLiteral("logs:read")});
     QVERIFY(!reader.isEmpty() && !other.isEmpty());
     const ApiClient withScope(m_api->server(), "Bearer " + reader.toUtf8());
     const ApiClient without(m_api->server(), "Bearer " + other.toUtf8());

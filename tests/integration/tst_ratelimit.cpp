@@ -50,7 +50,6 @@ private Q_SLOTS:
 private:
     // A collection anyone may list and view.
     static void createNotes(const ApiFixture &api);
-    static QString issueKey(const ApiFixture &api, const QString &scope);
 };
 
 void TestRateLimit::createNotes(const ApiFixture &api)
@@ -59,17 +58,6 @@ void TestRateLimit::createNotes(const ApiFixture &api)
         "/api/collections",
         object(R"j({"name":"notes","listRule":"","viewRule":"","fields":[{"name":"title","type":"text"}]})j"));
     QVERIFY2(r.status == 200, summary(r).constData());
-}
-
-QString TestRateLimit::issueKey(const ApiFixture &api, const QString &scope)
-{
-    const HttpResponse r = api.admin().post(
-        "/api/keys", QJsonObject {{QStringLiteral("name"), scope}, {QStringLiteral("scopes"), QJsonArray {scope}}});
-    if (r.status != 201) {
-        qWarning("key creation failed: %s", summary(r).constData());
-        return {};
-    }
-    return r.json().value(QStringLiteral("key")).toString();
 }
 
 void TestRateLimit::burstOnManyThreadsPassesExactlyTheLimit()
@@ -154,8 +142,8 @@ void TestRateLimit::callersHaveTheirOwnBuckets()
     ApiFixture api(2, rules("read:2/60s"));
     QVERIFY2(api.start(), qPrintable(api.errorString()));
     createNotes(api);
-    const ApiClient keyA(api.server(), "Bearer " + issueKey(api, QStringLiteral("records:read")).toLatin1());
-    const ApiClient keyB(api.server(), "Bearer " + issueKey(api, QStringLiteral("records:read")).toLatin1());
+    const ApiClient keyA(api.server(), "Bearer " + issueKey(api.admin(), {QStringLiteral("records:read")}).toLatin1());
+    const ApiClient keyB(api.server(), "Bearer " + issueKey(api.admin(), {QStringLiteral("records:read")}).toLatin1());
     for (const ApiClient *client : {&keyA, &keyB, &api.admin(), &api.guest()}) {
         QCOMPARE(client->get(kNotes).status, 200);
         QCOMPARE(client->get(kNotes).status, 200);

@@ -69,7 +69,6 @@ private:
     // True once every one of these requests is in the log (false after a bounded wait).
     bool waitLogged(const QList<QByteArray> &requestIds) const;
     bool waitLogged(const QList<HttpResponse> &responses) const;
-    QString issueKey(const QString &scope, QString *id = nullptr) const;
 
     std::unique_ptr<ApiFixture> m_api;
 };
@@ -126,23 +125,10 @@ bool TestRequestLogApi::waitLogged(const QList<QByteArray> &requestIds) const
     return false;
 }
 
-QString TestRequestLogApi::issueKey(const QString &scope, QString *id) const
-{
-    const HttpResponse r = admin().post(
-        "/api/keys", QJsonObject {{QStringLiteral("name"), scope}, {QStringLiteral("scopes"), QJsonArray {scope}}});
-    if (r.status != 201) {
-        qWarning("key creation failed: %s", summary(r).constData());
-        return {};
-    }
-    if (id)
-        *id = r.json().value(u"id").toString();
-    return r.json().value(u"key").toString();
-}
-
 void TestRequestLogApi::logsEachCallerWithItsFields()
 {
     QString keyId;
-    const QString key = issueKey(QStringLiteral("logs:read"), &keyId);
+    const QString key = issueKey(admin(), {QStringLiteral("logs:read")}, &keyId);
     QVERIFY(!key.isEmpty());
     const QString superuserId = bodyIfOk(admin().get("/api/collections/_superusers/records"), "list superusers")
                                     .value(u"items")
@@ -334,8 +320,8 @@ void TestRequestLogApi::filtersSortsAndPages()
 
 void TestRequestLogApi::keyNeedsLogsRead()
 {
-    const QString reader = issueKey(QStringLiteral("logs:read"));
-    const QString other = issueKey(QStringLiteral("metrics:read"));
+    const QString reader = issueKey(admin(), {QStringLiteral("logs:read")});
+    const QString other = issueKey(admin(), {QStringLiteral("metrics:read")});
     QVERIFY(!reader.isEmpty() && !other.isEmpty());
     const HttpResponse allowed = ApiClient(m_api->server(), "Bearer " + reader.toUtf8()).get(requestsPath());
     QVERIFY2(allowed.status == 200, summary(allowed).constData());
